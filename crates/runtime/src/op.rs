@@ -13,10 +13,23 @@ use crate::value::{ResourceStore, Value};
 pub struct OpContext<'a> {
     /// The model's variables.
     pub resources: &'a ResourceStore,
-    /// The model's checkpoint (for `RestoreV2` while loading).
-    pub checkpoint: Option<&'a Checkpoint>,
+    /// Where `RestoreV2` reads variable values (the model's checkpoint, or
+    /// another one whose keys are mapped onto the model's).
+    pub checkpoint: Option<&'a dyn TensorSource>,
     /// When set, every op's run time is added here.
     pub profile: Option<&'a Profile>,
+}
+
+/// Checkpoint tensors by key: what `RestoreV2` reads.
+pub trait TensorSource: Send + Sync {
+    /// The tensor stored under `key`.
+    fn read(&self, key: &str) -> Result<Tensor, String>;
+}
+
+impl TensorSource for Checkpoint {
+    fn read(&self, key: &str) -> Result<Tensor, String> {
+        Checkpoint::read(self, key).map_err(|e| e.to_string())
+    }
 }
 
 /// Time spent per op type: name → (calls, total).

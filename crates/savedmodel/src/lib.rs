@@ -9,6 +9,7 @@ pub mod info;
 mod model;
 pub mod npy;
 pub mod object_graph;
+mod remap;
 pub mod scan;
 pub mod source;
 pub mod spec;

@@ -11,13 +11,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use savedmodel_format::{proto, Checkpoint};
+use savedmodel_format::proto;
 use savedmodel_runtime::op::{OpContext, Profile};
 use savedmodel_runtime::{import, CompileOptions, Plan, Registry, Request, ResourceStore, Value};
 use savedmodel_tensor::Tensor;
 
 use crate::error::{Error, Result};
 use crate::info::{MetaGraphInfo, ModelInfo, SignatureInfo};
+use crate::remap::VariableSource;
 use crate::source::ModelSource;
 
 /// Stack for import and compilation: graph recursion is bounded by depth
@@ -30,6 +31,7 @@ pub struct LoadOptions {
     tags: Vec<String>,
     threads: Option<usize>,
     optimize: bool,
+    variables_from: Option<PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -38,6 +40,7 @@ impl Default for LoadOptions {
             tags: vec!["serve".into()],
             threads: None,
             optimize: true,
+            variables_from: None,
         }
     }
 }
@@ -60,6 +63,26 @@ impl LoadOptions {
         self.optimize = optimize;
         self
     }
+
+    /// Takes variable values from the checkpoint at `prefix` (e.g. a newer
+    /// training checkpoint, `.../ckpt-42`) instead of the model's own
+    /// `variables/`. Variables are matched by object-graph path for TF2
+    /// models (the model may sit at the checkpoint's root or one level
+    /// down, as `tf.train.Checkpoint(model=m)` writes it) and by variable
+    /// name for TF1. Loading fails with one error listing every variable
+    /// that is missing or differs in dtype or shape; extra entries in the
+    /// checkpoint (optimizer slots, counters) are ignored.
+    ///
+    /// ```no_run
+    /// use savedmodel::{LoadOptions, SavedModel};
+    /// let options = LoadOptions::default().variables_from("training/ckpt-42");
+    /// let model = SavedModel::load_with("exported_model", options)?;
+    /// # Ok::<(), savedmodel::Error>(())
+    /// ```
+    pub fn variables_from(mut self, prefix: impl Into<PathBuf>) -> Self {
+        self.variables_from = Some(prefix.into());
+        self
+    }
 }
 
 struct Inner {
@@ -67,7 +90,7 @@ struct Inner {
     info: MetaGraphInfo,
     registry: Registry,
     store: ResourceStore,
-    checkpoint: Option<Checkpoint>,
+    variables: Option<VariableSource>,
     pool: Option<rayon::ThreadPool>,
     options: LoadOptions,
     compiled: Mutex<HashMap<String, Arc<Plan>>>,
@@ -147,8 +170,8 @@ impl SavedModel {
                 have == wanted || (source_is_meta(&source) && saved.meta_graphs.len() == 1)
             })
             .cloned();
-        let checkpoint = source.open_checkpoint()?;
-        let info = ModelInfo::with_checkpoint(source.clone(), &saved, checkpoint.as_ref())?;
+        let own_checkpoint = source.open_checkpoint()?;
+        let info = ModelInfo::with_checkpoint(source.clone(), &saved, own_checkpoint.as_ref())?;
         let meta_info = match &meta_graph {
             Some(mg) => info
                 .meta_graphs
@@ -164,6 +187,19 @@ impl SavedModel {
             }
         };
         let meta_graph = meta_graph.ok_or_else(|| Error::NotFound("no meta graph".into()))?;
+        let own_trackable = match &own_checkpoint {
+            Some(c) if meta_graph.object_graph_def.is_some() => c.object_graph()?,
+            _ => None,
+        };
+        let variables = match &options.variables_from {
+            Some(prefix) => Some(crate::remap::variables_from(
+                prefix,
+                &meta_graph,
+                &meta_info,
+                own_checkpoint,
+            )?),
+            None => VariableSource::own(own_checkpoint),
+        };
 
         let pool = match options.threads {
             Some(n) => Some(
@@ -182,12 +218,12 @@ impl SavedModel {
                 Some(dir) => ResourceStore::with_assets(dir.join("assets")),
                 None => ResourceStore::default(),
             },
-            checkpoint,
+            variables,
             pool,
             options,
             compiled: Mutex::new(HashMap::new()),
         });
-        restore_and_init(&inner, &source)?;
+        restore_and_init(&inner, &source, own_trackable.as_ref())?;
         Ok(SavedModel { inner, source })
     }
 
@@ -319,12 +355,12 @@ impl SavedModel {
             .checkpoint_key
             .clone()
             .unwrap_or_else(|| var.path.clone());
-        let checkpoint = self
+        let variables = self
             .inner
-            .checkpoint
+            .variables
             .as_ref()
             .ok_or_else(|| Error::NotFound("the model has no checkpoint".into()))?;
-        Ok(checkpoint.read(&key)?)
+        variables.read_key(&key)
     }
 }
 
@@ -360,7 +396,10 @@ fn run_profiled(
 ) -> std::result::Result<Vec<Value>, String> {
     let ctx = OpContext {
         resources: &inner.store,
-        checkpoint: inner.checkpoint.as_ref(),
+        checkpoint: inner
+            .variables
+            .as_ref()
+            .map(|v| v as &dyn savedmodel_runtime::op::TensorSource),
         profile,
     };
     let values = match &inner.pool {
@@ -422,11 +461,15 @@ fn asset_feeds(mg: &proto::MetaGraphDef, source: &ModelSource) -> Vec<(String, T
         .collect()
 }
 
-fn restore_and_init(inner: &Inner, source: &ModelSource) -> Result<()> {
+fn restore_and_init(
+    inner: &Inner,
+    source: &ModelSource,
+    own_trackable: Option<&proto::TrackableObjectGraph>,
+) -> Result<()> {
     let assets = asset_feeds(&inner.meta_graph, source);
-    if let (Some(saver), Some(_)) = (&inner.meta_graph.saver_def, &inner.checkpoint) {
+    if let (Some(saver), Some(variables)) = (&inner.meta_graph.saver_def, &inner.variables) {
         if !saver.restore_op_name.is_empty() {
-            let prefix = source.checkpoint_prefix();
+            let prefix = variables.prefix();
             let mut constants = assets.clone();
             constants.push((
                 saver.filename_tensor_name.clone(),
@@ -445,7 +488,7 @@ fn restore_and_init(inner: &Inner, source: &ModelSource) -> Result<()> {
                 .map_err(|e| Error::Execution(format!("restoring variables: {e}")))?;
         }
     }
-    bind_captured_variables(inner)?;
+    bind_captured_variables(inner, own_trackable)?;
     if let Some(init) = init_op(&inner.meta_graph)? {
         let request = Request {
             feeds: Vec::new(),
@@ -466,18 +509,22 @@ fn restore_and_init(inner: &Inner, source: &ModelSource) -> Result<()> {
 /// the restore op (Keras 3 through `tf.saved_model.save` restores other
 /// handles) are read from the checkpoint key the object graph gives them:
 /// call node capture input → `bound_inputs` SavedObject id → trackable node →
-/// `VARIABLE_VALUE` key.
-fn bind_captured_variables(inner: &Inner) -> Result<()> {
+/// `VARIABLE_VALUE` key (of the model's own checkpoint, read through
+/// `variables_from`'s key map when one is set).
+fn bind_captured_variables(
+    inner: &Inner,
+    own_trackable: Option<&proto::TrackableObjectGraph>,
+) -> Result<()> {
     let mg = &inner.meta_graph;
-    let (Some(og), Some(checkpoint), Some(graph)) =
-        (&mg.object_graph_def, &inner.checkpoint, &mg.graph_def)
-    else {
+    let (Some(og), Some(variables), Some(graph), Some(trackable)) = (
+        &mg.object_graph_def,
+        &inner.variables,
+        &mg.graph_def,
+        own_trackable,
+    ) else {
         return Ok(());
     };
-    let Some(trackable) = checkpoint.object_graph()? else {
-        return Ok(());
-    };
-    let keys = crate::object_graph::checkpoint_keys(og, &trackable);
+    let keys = crate::object_graph::checkpoint_keys(og, trackable);
     let nodes: HashMap<&str, &proto::NodeDef> =
         graph.node.iter().map(|n| (n.name.as_str(), n)).collect();
     for node in graph
@@ -521,7 +568,7 @@ fn bind_captured_variables(inner: &Inner) -> Result<()> {
             if inner.store.read(handle).is_ok() {
                 continue;
             }
-            let value = checkpoint.read(key)?;
+            let value = variables.read_key(key)?;
             if let Ok(dtype) = attrs.dtype("dtype") {
                 if dtype != value.dtype() {
                     return Err(Error::Model(format!(

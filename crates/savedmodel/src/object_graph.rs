@@ -109,7 +109,17 @@ pub fn checkpoint_keys(
     og: &proto::SavedObjectGraph,
     trackable: &proto::TrackableObjectGraph,
 ) -> BTreeMap<usize, String> {
-    let pairs = match_nodes(og, trackable);
+    checkpoint_keys_from(og, trackable, 0)
+}
+
+/// Like [`checkpoint_keys`], with the SavedModel's root paired to
+/// trackable node `trackable_root`.
+pub fn checkpoint_keys_from(
+    og: &proto::SavedObjectGraph,
+    trackable: &proto::TrackableObjectGraph,
+    trackable_root: usize,
+) -> BTreeMap<usize, String> {
+    let pairs = match_nodes_from(og, trackable, trackable_root);
     let mut keys = BTreeMap::new();
     for (saved_id, trackable_id) in pairs {
         let Some(node) = trackable.nodes.get(trackable_id) else {
@@ -128,12 +138,23 @@ pub fn match_nodes(
     og: &proto::SavedObjectGraph,
     trackable: &proto::TrackableObjectGraph,
 ) -> Vec<(usize, usize)> {
+    match_nodes_from(og, trackable, 0)
+}
+
+/// Like [`match_nodes`], with the SavedModel's root paired to trackable
+/// node `trackable_root` (a training checkpoint may hold the model below
+/// its own root, e.g. at `model`).
+pub fn match_nodes_from(
+    og: &proto::SavedObjectGraph,
+    trackable: &proto::TrackableObjectGraph,
+    trackable_root: usize,
+) -> Vec<(usize, usize)> {
     let mut seen = vec![false; og.nodes.len()];
     let mut pairs = Vec::new();
-    if og.nodes.is_empty() || trackable.nodes.is_empty() {
+    if og.nodes.is_empty() || trackable_root >= trackable.nodes.len() {
         return pairs;
     }
-    let mut queue = VecDeque::from([(0usize, 0usize)]);
+    let mut queue = VecDeque::from([(0usize, trackable_root)]);
     seen[0] = true;
     while let Some((saved_id, trackable_id)) = queue.pop_front() {
         pairs.push((saved_id, trackable_id));
