@@ -51,6 +51,10 @@ pub struct RunArgs {
     /// Intra-op threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Take variable values from this checkpoint prefix (e.g. a newer
+    /// training checkpoint `train/ckpt-42`) instead of the model's own.
+    #[arg(long = "variables-from", alias = "variables_from")]
+    variables_from: Option<PathBuf>,
 }
 
 fn pairs(spec: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -72,6 +76,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let mut options = LoadOptions::default().tags(tags);
     if let Some(t) = args.threads {
         options = options.threads(t);
+    }
+    if let Some(prefix) = &args.variables_from {
+        options = options.variables_from(prefix);
     }
     let model = SavedModel::load_with(args.model.path(), options)?;
     let signature = model.signature(&args.signature_def)?;

@@ -139,3 +139,47 @@ fn exit_codes_say_what_went_wrong() {
     assert_eq!(code, 1, "MatMul is denylisted here: {stdout}");
     assert!(stdout.contains("MatMul"), "{stdout}");
 }
+
+#[test]
+fn run_with_variables_from_uses_the_newer_checkpoint() {
+    let model = repo().join("fixtures/models/variables_from_tf1");
+    let expected = model.join("newer/expected.npz");
+    let out = std::env::temp_dir().join(format!("savedmodel-cli-vf-{}", std::process::id()));
+    let inputs = format!("x={}[x]", expected.display());
+    let (code, _, stderr) = savedmodel(&[
+        "run",
+        "--dir",
+        model.to_str().unwrap(),
+        "--inputs",
+        &inputs,
+        "--variables_from",
+        model.join("newer/model.ckpt").to_str().unwrap(),
+        "--outdir",
+        out.to_str().unwrap(),
+        "--overwrite",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let got = savedmodel::npy::read_array(&out.join("y.npy"), None).unwrap();
+    let want = savedmodel::npy::read_array(&expected, Some("y")).unwrap();
+    assert_eq!(got.shape(), want.shape());
+    let (got, want) = (
+        got.as_slice::<f32>().unwrap(),
+        want.as_slice::<f32>().unwrap(),
+    );
+    for (a, b) in got.iter().zip(want) {
+        assert!((a - b).abs() <= 1e-5 + 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+
+    let (code, _, stderr) = savedmodel(&[
+        "run",
+        "--dir",
+        model.to_str().unwrap(),
+        "--inputs",
+        &inputs,
+        "--variables-from",
+        model.join("mismatch/model.ckpt").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("w: shape [3, 2] in the model"), "{stderr}");
+}
