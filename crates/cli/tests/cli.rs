@@ -167,7 +167,10 @@ fn run_with_variables_from_uses_the_newer_checkpoint() {
         want.as_slice::<f32>().unwrap(),
     );
     for (a, b) in got.iter().zip(want) {
-        assert!((a - b).abs() <= 1e-5 + 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+        assert!(
+            (a - b).abs() <= 1e-5 + 1e-4 * b.abs().max(1.0),
+            "{a} vs {b}"
+        );
     }
     let _ = std::fs::remove_dir_all(&out);
 
