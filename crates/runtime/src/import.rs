@@ -202,6 +202,7 @@ impl<'a> Importer<'a> {
             inputs,
             controls,
             outputs,
+            epilogue: None,
         })
     }
 
@@ -485,6 +486,9 @@ impl<'a> Importer<'a> {
         let count = output_count(spec.outputs, &attrs).map_err(|e| format!("{location}: {e}"))?;
         let op = (spec.build)(&attrs).map_err(|e| format!("{location}: {e}"))?;
         let id = self.add(location, Arc::from(op), inputs, controls, count);
+        if let Some(node) = self.graph.nodes.get_mut(id) {
+            node.epilogue = crate::epilogue::of_node(&attrs);
+        }
         Ok(Built::Op { id, count })
     }
 

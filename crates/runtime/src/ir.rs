@@ -30,6 +30,8 @@ pub struct Node {
     pub controls: Vec<NodeId>,
     /// Number of outputs.
     pub outputs: usize,
+    /// The in-place step this node can be when fused onto its producer.
+    pub epilogue: Option<crate::epilogue::Epilogue>,
 }
 
 /// A graph with its fed inputs and fetched outputs.

@@ -7,6 +7,7 @@
 //! vector. Variables live in a [`value::ResourceStore`] owned by the model.
 
 pub mod attrs;
+pub mod epilogue;
 pub mod import;
 pub mod ir;
 pub mod op;

@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use savedmodel_tensor::Tensor;
 
+use crate::epilogue::Epilogue;
 use crate::ir::{Graph, NodeId, Outlet};
 use crate::op::{Op, OpContext};
 use crate::ops::basic::{Const, Feed};
+use crate::ops::fused::{Fused, Step as FusedStep};
 use crate::value::Value;
 
 /// One scheduled node.
@@ -21,6 +23,10 @@ struct Step {
     first_output: usize,
     outputs: usize,
     feed: Option<usize>,
+    /// The in-place form of this op, if it has one (for fusion).
+    epilogue: Option<Epilogue>,
+    /// Names of the nodes fused into this step before it.
+    fused: Vec<String>,
 }
 
 /// A compiled graph ready to run many times, from many threads.
@@ -43,13 +49,24 @@ const MAX_FOLDED_BYTES: usize = 256 << 20;
 pub struct CompileOptions {
     /// Fold nodes whose inputs are all constant.
     pub fold_constants: bool,
+    /// Run elementwise float32 ops (bias, scale, residual add, activation)
+    /// in place on the output of the op before them.
+    pub fuse_epilogues: bool,
+}
+
+impl CompileOptions {
+    /// Every optimization on (`true`) or off (`false`).
+    pub fn optimized(on: bool) -> CompileOptions {
+        CompileOptions {
+            fold_constants: on,
+            fuse_epilogues: on,
+        }
+    }
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions {
-            fold_constants: true,
-        }
+        CompileOptions::optimized(true)
     }
 }
 
@@ -122,6 +139,8 @@ impl Plan {
                 first_output: slots,
                 outputs: node.outputs,
                 feed,
+                epilogue: node.epilogue,
+                fused: Vec::new(),
             });
             slots += node.outputs;
         }
@@ -159,6 +178,11 @@ impl Plan {
                 step
             })
             .collect();
+        let steps = if options.fuse_epilogues {
+            fuse_epilogues(steps, &uses, slots)
+        } else {
+            steps
+        };
         Ok(Plan {
             steps,
             slots,
@@ -176,7 +200,12 @@ impl Plan {
     /// Names of the scheduled steps in run order (graph paths, for
     /// inspection and debugging).
     pub fn step_names(&self) -> impl Iterator<Item = &str> {
-        self.steps.iter().map(|s| s.name.as_str())
+        self.steps.iter().flat_map(|s| {
+            s.fused
+                .iter()
+                .map(String::as_str)
+                .chain(std::iter::once(s.name.as_str()))
+        })
     }
 
     /// Number of scheduled steps (after folding and pruning).
@@ -254,6 +283,87 @@ impl Plan {
             .map(|&s| take_input(&mut values, &mut remaining, s))
             .collect()
     }
+}
+
+/// Fuses each step with an epilogue form onto the step producing its
+/// chained input, when nothing else reads that value: the fused step runs
+/// at the consumer's place (all inputs of both are ready there) and
+/// writes the consumer's output slot.
+fn fuse_epilogues(steps: Vec<Step>, uses: &[u32], slots: usize) -> Vec<Step> {
+    let mut steps: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
+    let mut producer = vec![usize::MAX; slots];
+    for (i, step) in steps.iter().flatten().enumerate() {
+        for s in step.first_output..step.first_output + step.outputs {
+            if let Some(p) = producer.get_mut(s) {
+                *p = i;
+            }
+        }
+    }
+    for c in 0..steps.len() {
+        let Some(consumer) = &steps[c] else { continue };
+        let Some(epilogue) = consumer.epilogue else {
+            continue;
+        };
+        let arity = if epilogue.is_binary() { 2 } else { 1 };
+        if consumer.outputs != 1 || consumer.feed.is_some() || consumer.inputs.len() != arity {
+            continue;
+        }
+        for &position in epilogue.chain_positions() {
+            let Some(consumer) = &steps[c] else { break };
+            let chained = consumer.inputs[position];
+            let Some(p) = producer.get(chained).copied().filter(|&p| p < c) else {
+                continue;
+            };
+            let (Some(head), Some(step_form)) =
+                (steps[p].as_ref(), epilogue.with_chain_at(position))
+            else {
+                continue;
+            };
+            let alone = uses.get(chained) == Some(&1)
+                && chained == head.first_output
+                && (head.first_output + 1..head.first_output + head.outputs)
+                    .all(|s| uses.get(s) == Some(&0));
+            if !alone
+                || head.feed.is_some()
+                || head.op.as_ref().as_const().is_some()
+                || head.op.is_stateful()
+                || head.op.takes_resources()
+            {
+                continue;
+            }
+            let (Some(head), Some(consumer)) = (steps[p].take(), steps[c].take()) else {
+                break;
+            };
+            let mut inputs = head.inputs.clone();
+            if arity == 2 {
+                inputs.push(consumer.inputs[1 - position]);
+            }
+            let op = Fused::extend(
+                &head.op,
+                head.inputs.len(),
+                FusedStep {
+                    epilogue: step_form,
+                    op: consumer.op.clone(),
+                    position,
+                },
+            );
+            let mut fused = head.fused;
+            fused.push(head.name);
+            fused.extend(consumer.fused);
+            steps[c] = Some(Step {
+                name: consumer.name,
+                op: Arc::new(op),
+                inputs,
+                first_output: consumer.first_output,
+                outputs: 1,
+                feed: None,
+                epilogue: None,
+                fused,
+            });
+            break;
+        }
+    }
+    steps.into_iter().flatten().collect()
 }
 
 fn take_input(

@@ -287,9 +287,7 @@ impl SavedModel {
                     constants: asset_feeds(&self.inner.meta_graph, &self.source),
                     fetches,
                     targets: Vec::new(),
-                    compile: CompileOptions {
-                        fold_constants: self.inner.options.optimize,
-                    },
+                    compile: CompileOptions::optimized(self.inner.options.optimize),
                 };
                 let plan = Arc::new(
                     compile(&self.inner, &request)
@@ -320,9 +318,7 @@ impl SavedModel {
             constants: asset_feeds(&self.inner.meta_graph, &self.source),
             fetches: fetches.iter().map(|f| f.to_string()).collect(),
             targets: Vec::new(),
-            compile: CompileOptions {
-                fold_constants: self.inner.options.optimize,
-            },
+            compile: CompileOptions::optimized(self.inner.options.optimize),
         };
         let plan = compile(&self.inner, &request).map_err(Error::Unsupported)?;
         let values = feeds
@@ -373,9 +369,7 @@ const INIT_OP_KEY: &str = "__saved_model_init_op";
 fn compile(inner: &Inner, request: &Request) -> std::result::Result<Plan, String> {
     let empty = proto::GraphDef::default();
     let graph_def = inner.meta_graph.graph_def.as_ref().unwrap_or(&empty);
-    let options = CompileOptions {
-        fold_constants: inner.options.optimize,
-    };
+    let options = CompileOptions::optimized(inner.options.optimize);
     let feeds = request.feeds.len();
     with_big_stack(|| {
         let graph = import(graph_def, &inner.registry, request)?;

@@ -8,6 +8,7 @@ pub mod common;
 pub mod control;
 pub mod conv3d;
 pub mod einsum;
+pub mod fused;
 pub mod gather;
 pub mod layout;
 pub mod linalg;

@@ -1,0 +1,221 @@
+//! Elementwise epilogues: cheap float32 ops (bias, scale, shift, residual
+//! add, activation) that the planner runs in place on the fresh output of
+//! the op before them instead of as separate steps. A convolution followed
+//! by BiasAdd, the Mul/Add of an inference batch norm and a Relu then makes
+//! one pass over its output instead of four allocations and four passes.
+//!
+//! Results are bit-identical to the unfused ops: each step computes the
+//! same IEEE expression as the op it replaces. Inputs the fast path does
+//! not cover (other dtypes, broadcasting that grows the shape) fall back to
+//! the original op.
+
+use rayon::prelude::*;
+use savedmodel_tensor::{DType, Tensor};
+
+use crate::attrs::Attrs;
+
+/// An op that can run as an in-place step on the value flowing through a
+/// fused chain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Epilogue {
+    /// `x + side` (Add, AddV2, BiasAdd with channels last).
+    Add,
+    /// `x - side`.
+    Sub,
+    /// `side - x`.
+    SubFrom,
+    /// `x * side`.
+    Mul,
+    /// `x / side`.
+    Div,
+    /// `side / x`.
+    DivInto,
+    /// `max(x, 0)` as TensorFlow's CPU Relu computes it.
+    Relu,
+    /// `min(max(x, 0), 6)`.
+    Relu6,
+    /// `x` if positive, else `alpha * x`.
+    LeakyRelu(f32),
+}
+
+impl Epilogue {
+    /// True when the step reads a second operand.
+    pub fn is_binary(self) -> bool {
+        matches!(
+            self,
+            Epilogue::Add
+                | Epilogue::Sub
+                | Epilogue::SubFrom
+                | Epilogue::Mul
+                | Epilogue::Div
+                | Epilogue::DivInto
+        )
+    }
+
+    /// The step for an op whose chained value is its input `position`
+    /// (`None` when this op cannot be an epilogue).
+    pub fn with_chain_at(self, position: usize) -> Option<Epilogue> {
+        match (self, position) {
+            (e, 0) => Some(e),
+            (Epilogue::Add | Epilogue::Mul, 1) => Some(self),
+            (Epilogue::Sub, 1) => Some(Epilogue::SubFrom),
+            (Epilogue::Div, 1) => Some(Epilogue::DivInto),
+            _ => None,
+        }
+    }
+
+    /// Which inputs of the op may carry the chained value.
+    pub fn chain_positions(self) -> &'static [usize] {
+        if self.is_binary() {
+            &[0, 1]
+        } else {
+            &[0]
+        }
+    }
+}
+
+/// The epilogue a float32 node can be, from its op type and attributes.
+pub fn of_node(attrs: &Attrs<'_>) -> Option<Epilogue> {
+    if attrs.dtype("T").ok()? != DType::F32 {
+        return None;
+    }
+    Some(match attrs.op {
+        "Add" | "AddV2" => Epilogue::Add,
+        "BiasAdd" => {
+            let format = attrs.string_or("data_format", "NHWC").ok()?;
+            if format != "NHWC" {
+                return None;
+            }
+            Epilogue::Add
+        }
+        "BiasAddV1" => Epilogue::Add,
+        "Sub" => Epilogue::Sub,
+        "Mul" => Epilogue::Mul,
+        "RealDiv" | "Div" => Epilogue::Div,
+        "Relu" => Epilogue::Relu,
+        "Relu6" => Epilogue::Relu6,
+        "LeakyRelu" => Epilogue::LeakyRelu(attrs.float_or("alpha", 0.2).ok()?),
+        _ => return None,
+    })
+}
+
+/// How a binary step's second operand lines up with the chained value.
+#[derive(Clone, Copy)]
+enum Side<'a> {
+    None,
+    Scalar(f32),
+    /// One value per innermost index (length = last dimension).
+    Channel(&'a [f32]),
+    /// Same shape as the chained value.
+    Full(&'a [f32]),
+}
+
+/// Classifies `side` against the chained value's `shape`; `None` when the
+/// result would not keep `shape` (the caller falls back to the op).
+fn side_of<'a>(shape: &[usize], side: &'a Tensor) -> Option<Side<'a>> {
+    let data = side.as_slice::<f32>().ok()?;
+    if side.rank() > shape.len() {
+        return None;
+    }
+    if data.len() == 1 {
+        return Some(Side::Scalar(data[0]));
+    }
+    if side.shape() == shape {
+        return Some(Side::Full(data));
+    }
+    let channels = *shape.last()?;
+    let (last, outer) = side.shape().split_last()?;
+    if *last == channels && outer.iter().all(|&d| d == 1) {
+        return Some(Side::Channel(data));
+    }
+    None
+}
+
+/// Elements per parallel task (a multiple of the channel count is taken).
+const CHUNK: usize = 1 << 14;
+
+/// Applies `steps` (with their second operands) to `value` in place, in
+/// one pass, if every step is covered by the fast path; returns false
+/// (leaving `value` untouched) otherwise.
+pub fn apply(value: &mut Tensor, steps: &[(Epilogue, Option<&Tensor>)]) -> bool {
+    if value.dtype() != DType::F32 {
+        return false;
+    }
+    let shape = value.shape().to_vec();
+    let channels = shape.last().copied().unwrap_or(1).max(1);
+    let mut sides = Vec::with_capacity(steps.len());
+    for (step, side) in steps {
+        let side = match (step.is_binary(), side) {
+            (false, _) => Side::None,
+            (true, Some(t)) => match side_of(&shape, t) {
+                Some(s) => s,
+                None => return false,
+            },
+            (true, None) => return false,
+        };
+        sides.push((*step, side));
+    }
+    let Ok(data) = value.as_mut_slice::<f32>() else {
+        return false;
+    };
+    let chunk = (CHUNK / channels).max(1) * channels;
+    data.par_chunks_mut(chunk)
+        .enumerate()
+        .for_each(|(i, block)| {
+            let start = i * chunk;
+            for (step, side) in &sides {
+                run_step(block, start, channels, *step, *side);
+            }
+        });
+    true
+}
+
+/// One step over `block`, which starts at element `start` (a multiple of
+/// `channels`).
+fn run_step(block: &mut [f32], start: usize, channels: usize, step: Epilogue, side: Side<'_>) {
+    let op = |x: f32, s: f32| -> f32 {
+        match step {
+            Epilogue::Add => x + s,
+            Epilogue::Sub => x - s,
+            Epilogue::SubFrom => s - x,
+            Epilogue::Mul => x * s,
+            Epilogue::Div => x / s,
+            Epilogue::DivInto => s / x,
+            Epilogue::Relu => {
+                if x > 0.0 {
+                    x
+                } else {
+                    0.0
+                }
+            }
+            Epilogue::Relu6 => x.clamp(0.0, 6.0),
+            Epilogue::LeakyRelu(alpha) => {
+                if x > 0.0 {
+                    x
+                } else {
+                    x * alpha
+                }
+            }
+        }
+    };
+    match side {
+        Side::None | Side::Scalar(_) => {
+            let s = match side {
+                Side::Scalar(s) => s,
+                _ => 0.0,
+            };
+            block.iter_mut().for_each(|x| *x = op(*x, s));
+        }
+        Side::Channel(per) => {
+            for row in block.chunks_mut(channels) {
+                row.iter_mut().zip(per).for_each(|(x, &s)| *x = op(*x, s));
+            }
+        }
+        Side::Full(all) => {
+            let end = start + block.len();
+            if let Some(all) = all.get(start..end) {
+                block.iter_mut().zip(all).for_each(|(x, &s)| *x = op(*x, s));
+            }
+        }
+    }
+}
