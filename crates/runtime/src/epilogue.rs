@@ -219,3 +219,67 @@ fn run_step(block: &mut [f32], start: usize, channels: usize, step: Epilogue, si
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(shape: &[usize], data: Vec<f32>) -> Tensor {
+        Tensor::from_vec(shape.to_vec(), data).unwrap()
+    }
+
+    #[test]
+    fn chain_matches_step_by_step_arithmetic() {
+        let n = 3 * 5 * 7;
+        let x: Vec<f32> = (0..n).map(|i| (i as f32 - 50.0) * 0.37).collect();
+        let bias: Vec<f32> = (0..7).map(|i| i as f32 * 0.5 - 1.0).collect();
+        let residual: Vec<f32> = (0..n).map(|i| (i % 11) as f32 - 5.0).collect();
+        let mut value = t(&[3, 5, 7], x.clone());
+        let bias_t = t(&[7], bias.clone());
+        let scale_t = t(&[1, 1, 7], bias.iter().map(|b| b * 2.0 + 0.25).collect());
+        let residual_t = t(&[3, 5, 7], residual.clone());
+        let two = t(&[], vec![2.0]);
+        let steps = [
+            (Epilogue::Add, Some(&bias_t)),
+            (Epilogue::Mul, Some(&scale_t)),
+            (Epilogue::SubFrom, Some(&residual_t)),
+            (Epilogue::DivInto, Some(&two)),
+            (Epilogue::Relu6, None),
+        ];
+        assert!(apply(&mut value, &steps));
+        let scale = scale_t.as_slice::<f32>().unwrap();
+        for (i, got) in value.as_slice::<f32>().unwrap().iter().enumerate() {
+            let c = i % 7;
+            let v = (x[i] + bias[c]) * scale[c];
+            let v = residual[i] - v;
+            let v = 2.0 / v;
+            assert_eq!(got.to_bits(), v.clamp(0.0, 6.0).to_bits(), "element {i}");
+        }
+    }
+
+    #[test]
+    fn shapes_the_fast_path_does_not_cover_are_refused() {
+        let mut value = t(&[2, 3], vec![1.0; 6]);
+        // A side operand that would broadcast the result to [4, 2, 3].
+        let grows = t(&[4, 1, 1], vec![1.0; 4]);
+        assert!(!apply(&mut value, &[(Epilogue::Add, Some(&grows))]));
+        // Per-row rather than per-channel.
+        let rows = t(&[2, 1], vec![1.0; 2]);
+        assert!(!apply(&mut value, &[(Epilogue::Add, Some(&rows))]));
+        let ints = Tensor::from_vec(vec![3], vec![1i32, 2, 3]).unwrap();
+        assert!(!apply(&mut value, &[(Epilogue::Add, Some(&ints))]));
+        assert_eq!(value.as_slice::<f32>().unwrap(), &[1.0; 6]);
+    }
+
+    #[test]
+    fn leaky_relu_and_relu_match_the_ops() {
+        let mut value = t(&[4], vec![-2.0, -0.0, 0.5, f32::NAN]);
+        assert!(apply(&mut value, &[(Epilogue::LeakyRelu(0.1), None)]));
+        let got = value.as_slice::<f32>().unwrap();
+        assert_eq!(got[0], -2.0 * 0.1);
+        assert_eq!(got[2], 0.5);
+        let mut value = t(&[2], vec![-1.0, 3.0]);
+        assert!(apply(&mut value, &[(Epilogue::Relu, None)]));
+        assert_eq!(value.as_slice::<f32>().unwrap(), &[0.0, 3.0]);
+    }
+}
