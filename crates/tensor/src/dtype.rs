@@ -164,6 +164,11 @@ impl DType {
         matches!(self, DType::F16 | DType::BF16 | DType::F32 | DType::F64)
     }
 
+    /// True for complex64 and complex128.
+    pub fn is_complex(self) -> bool {
+        matches!(self, DType::C64 | DType::C128)
+    }
+
     /// True for signed and unsigned integer dtypes.
     pub fn is_integer(self) -> bool {
         matches!(

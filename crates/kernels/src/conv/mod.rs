@@ -10,6 +10,7 @@
 //! there is no other state.
 
 mod depthwise;
+mod direct;
 mod forward;
 mod geometry;
 mod transpose;
@@ -62,6 +63,48 @@ pub fn conv3d_ndhwc_f32(
     out: &mut [f32],
 ) -> Result<()> {
     conv3d_ndhwc(geom, input, filter_dhwio, out)
+}
+
+/// [`conv2d_nhwc`] for any [`Numeric`] type (TF's int32 `Conv2D`), as
+/// direct loops with wrapping integer arithmetic.
+pub fn conv2d_nhwc_direct<T: Numeric>(
+    geom: &Conv2dGeometry,
+    input: &[T],
+    filter_hwio: &[T],
+    out: &mut [T],
+) -> Result<()> {
+    direct::conv3d(&geom.to_3d(), input, filter_hwio, out)
+}
+
+/// [`conv3d_ndhwc`] for any [`Numeric`] type, as direct loops.
+pub fn conv3d_ndhwc_direct<T: Numeric>(
+    geom: &Conv3dGeometry,
+    input: &[T],
+    filter_dhwio: &[T],
+    out: &mut [T],
+) -> Result<()> {
+    direct::conv3d(geom, input, filter_dhwio, out)
+}
+
+/// [`conv2d_transpose_nhwc`] for any [`Numeric`] type (TF's int32
+/// `Conv2DBackpropInput`), as direct loops.
+pub fn conv2d_transpose_nhwc_direct<T: Numeric>(
+    geom: &Conv2dGeometry,
+    grads: &[T],
+    filter_hwio: &[T],
+    out: &mut [T],
+) -> Result<()> {
+    direct::conv3d_backprop_input(&geom.to_3d(), grads, filter_hwio, out)
+}
+
+/// [`conv3d_transpose_ndhwc`] for any [`Numeric`] type, as direct loops.
+pub fn conv3d_transpose_ndhwc_direct<T: Numeric>(
+    geom: &Conv3dGeometry,
+    grads: &[T],
+    filter_dhwio: &[T],
+    out: &mut [T],
+) -> Result<()> {
+    direct::conv3d_backprop_input(geom, grads, filter_dhwio, out)
 }
 
 /// TF `DepthwiseConv2dNative`: `geom` from [`Conv2dGeometry::depthwise`],

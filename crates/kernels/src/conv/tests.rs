@@ -227,6 +227,29 @@ proptest! {
     }
 
     #[test]
+    fn direct_int_conv_and_transpose_match_naive(
+        h in 1usize..7, w in 1usize..7, groups in 1usize..3, cig in 1usize..3, cog in 1usize..3,
+        k in 1usize..4, s in 1usize..3, d in 1usize..3, pad in padding(), seed in any::<u64>(),
+    ) {
+        let Ok(g) = Conv2dGeometry::new(
+            [2, h, w, cig * groups], [k, k, cig, cog * groups], [s, s], [d, 1], pad,
+        ) else { return Ok(()) };
+        let g3 = g.to_3d();
+        let input = values(g3.input_len().unwrap(), seed);
+        let filter = values(g3.filter_len().unwrap(), seed ^ 7);
+        let ints = |v: &[f32]| v.iter().map(|&x| x as i32).collect::<Vec<i32>>();
+        let mut out = vec![0i32; g3.output_len().unwrap()];
+        conv2d_nhwc_direct(&g, &ints(&input), &ints(&filter), &mut out).unwrap();
+        prop_assert_eq!(&out, &ints(&naive_conv3d(&g3, &input, &filter)));
+        if groups == 1 {
+            let grads = values(g3.output_len().unwrap(), seed ^ 8);
+            let mut back = vec![0i32; g3.input_len().unwrap()];
+            conv2d_transpose_nhwc_direct(&g, &ints(&grads), &ints(&filter), &mut back).unwrap();
+            prop_assert_eq!(back, ints(&naive_transpose(&g3, &grads, &filter)));
+        }
+    }
+
+    #[test]
     fn conv3d_and_transpose_match_naive(
         d in 1usize..5, h in 1usize..5, w in 1usize..5, ci in 1usize..3, co in 1usize..3,
         k in 1usize..3, s in 1usize..3, same in any::<bool>(), seed in any::<u64>(),
