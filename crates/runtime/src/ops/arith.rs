@@ -17,6 +17,10 @@ pub trait Arith: Element + Copy + Default + Send + Sync + PartialOrd {
     fn div(a: Self, b: Self) -> Self;
     /// Floor division.
     fn floor_div(a: Self, b: Self) -> Self;
+    /// Division rounded toward zero (C++ `/` on integers, `trunc(a / b)` on floats).
+    fn trunc_div(a: Self, b: Self) -> Self;
+    /// Remainder with the sign of the dividend (C++ `%`, `fmod`).
+    fn trunc_rem(a: Self, b: Self) -> Self;
     /// Floor modulo (sign of the divisor).
     fn floor_mod(a: Self, b: Self) -> Self;
     /// `a ** b`.
@@ -37,6 +41,8 @@ macro_rules! float_arith {
             fn mul(a: Self, b: Self) -> Self { a * b }
             fn div(a: Self, b: Self) -> Self { a / b }
             fn floor_div(a: Self, b: Self) -> Self { (a / b).floor() }
+            fn trunc_div(a: Self, b: Self) -> Self { (a / b).trunc() }
+            fn trunc_rem(a: Self, b: Self) -> Self { a % b }
             fn floor_mod(a: Self, b: Self) -> Self {
                 let r = a % b;
                 if r != 0.0 && ((r < 0.0) != (b < 0.0)) { r + b } else { r }
@@ -58,6 +64,8 @@ macro_rules! half_arith {
             fn mul(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32() * b.to_f32()) }
             fn div(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32() / b.to_f32()) }
             fn floor_div(a: Self, b: Self) -> Self { <$t>::from_f32((a.to_f32() / b.to_f32()).floor()) }
+            fn trunc_div(a: Self, b: Self) -> Self { <$t>::from_f32((a.to_f32() / b.to_f32()).trunc()) }
+            fn trunc_rem(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32() % b.to_f32()) }
             fn floor_mod(a: Self, b: Self) -> Self { <$t>::from_f32(f32::floor_mod(a.to_f32(), b.to_f32())) }
             fn pow(a: Self, b: Self) -> Self { <$t>::from_f32(a.to_f32().powf(b.to_f32())) }
             fn is_zero(a: Self) -> bool { a.to_f32() == 0.0 }
@@ -82,6 +90,8 @@ macro_rules! int_arith {
                 let adjust = (a % b != 0) && ((a < 0) != (b < 0));
                 if adjust { q.wrapping_sub(1) } else { q }
             }
+            fn trunc_div(a: Self, b: Self) -> Self { Self::div(a, b) }
+            fn trunc_rem(a: Self, b: Self) -> Self { if b == 0 { 0 } else { a.wrapping_rem(b) } }
             fn floor_mod(a: Self, b: Self) -> Self {
                 if b == 0 { return 0; }
                 let r = a.wrapping_rem(b);
@@ -110,6 +120,45 @@ macro_rules! int_arith {
 }
 int_arith!(i8, i16, i32, i64, u8, u16, u32, u64);
 
+/// Complex numbers (complex64, complex128). The math ops compute in
+/// complex128 and round once, as the real ops compute in f64.
+pub trait Cplx: Element + Copy + Default + Send + Sync + PartialEq {
+    /// Widens to complex128.
+    fn wide(self) -> Complex64;
+    /// Rounds from complex128.
+    fn narrow(v: Complex64) -> Self;
+}
+
+impl Cplx for Complex32 {
+    fn wide(self) -> Complex64 {
+        Complex64::new(f64::from(self.re), f64::from(self.im))
+    }
+    fn narrow(v: Complex64) -> Self {
+        Complex32::new(v.re as f32, v.im as f32)
+    }
+}
+
+impl Cplx for Complex64 {
+    fn wide(self) -> Complex64 {
+        self
+    }
+    fn narrow(v: Complex64) -> Self {
+        v
+    }
+}
+
+/// Dispatches `$f::<C>($args)` over complex64 and complex128.
+#[macro_export]
+macro_rules! complex_dispatch {
+    ($dtype:expr, $f:ident, $($args:expr),*) => {
+        match $dtype {
+            savedmodel_tensor::DType::C64 => $f::<savedmodel_tensor::Complex32>($($args),*),
+            savedmodel_tensor::DType::C128 => $f::<savedmodel_tensor::Complex64>($($args),*),
+            other => Err(format!("dtype {other} is not supported here")),
+        }
+    };
+}
+
 /// Dispatches `$f::<T>($args)` over the real numeric dtypes of `$t`.
 #[macro_export]
 macro_rules! real_dispatch {
@@ -128,6 +177,18 @@ macro_rules! real_dispatch {
             savedmodel_tensor::DType::U32 => $f::<u32>($($args),*),
             savedmodel_tensor::DType::U64 => $f::<u64>($($args),*),
             other => Err(format!("dtype {other} is not supported here")),
+        }
+    };
+}
+
+/// Dispatches `$f::<T>($args)` over the real and complex dtypes.
+#[macro_export]
+macro_rules! numeric_dispatch {
+    ($dtype:expr, $f:ident, $($args:expr),*) => {
+        match $dtype {
+            savedmodel_tensor::DType::C64 => $f::<savedmodel_tensor::Complex32>($($args),*),
+            savedmodel_tensor::DType::C128 => $f::<savedmodel_tensor::Complex64>($($args),*),
+            other => $crate::real_dispatch!(other, $f, $($args),*),
         }
     };
 }
@@ -171,8 +232,8 @@ fn sub_t<T: Arith>(a: &Tensor, b: &Tensor) -> Result<Tensor, String> {
 /// `a + b` for any real dtype (and complex).
 pub fn add(a: &Tensor, b: &Tensor) -> Result<Tensor, String> {
     match a.dtype() {
-        DType::C64 => zip_complex::<Complex32>(a, b, |x, y| x + y),
-        DType::C128 => zip_complex::<Complex64>(a, b, |x, y| x + y),
+        DType::C64 => zip_complex::<Complex32, _>(a, b, |x, y| x + y),
+        DType::C128 => zip_complex::<Complex64, _>(a, b, |x, y| x + y),
         DType::String => {
             let x = a.as_slice::<Vec<u8>>().map_err(|e| e.to_string())?;
             let y = b.as_slice::<Vec<u8>>().map_err(|e| e.to_string())?;
@@ -194,9 +255,13 @@ pub fn add(a: &Tensor, b: &Tensor) -> Result<Tensor, String> {
     }
 }
 
-/// `a - b` for any real dtype.
+/// `a - b` for any real or complex dtype.
 pub fn sub(a: &Tensor, b: &Tensor) -> Result<Tensor, String> {
-    real_dispatch!(a.dtype(), sub_t, a, b)
+    match a.dtype() {
+        DType::C64 => zip_complex::<Complex32, _>(a, b, |x, y| x - y),
+        DType::C128 => zip_complex::<Complex64, _>(a, b, |x, y| x - y),
+        d => real_dispatch!(d, sub_t, a, b),
+    }
 }
 
 fn indices(n: usize) -> Vec<usize> {
@@ -204,11 +269,18 @@ fn indices(n: usize) -> Vec<usize> {
 }
 
 /// Elementwise complex `f(a, b)` with broadcasting.
-pub fn zip_complex<C: Element + Copy + Default + Send + Sync>(
+pub fn zip_complex<C: Element + Copy + Default + Send + Sync, R: Element + Default + Send>(
     a: &Tensor,
     b: &Tensor,
-    f: impl Fn(C, C) -> C + Sync,
+    f: impl Fn(C, C) -> R + Sync,
 ) -> Result<Tensor, String> {
+    if a.dtype() != b.dtype() {
+        return Err(format!(
+            "operands have different dtypes: {} and {}",
+            a.dtype(),
+            b.dtype()
+        ));
+    }
     let x = a.as_slice::<C>().map_err(|e| e.to_string())?;
     let y = b.as_slice::<C>().map_err(|e| e.to_string())?;
     let (values, shape) = binary_map(x, a.shape(), y, b.shape(), f).map_err(|e| e.to_string())?;

@@ -1,15 +1,16 @@
-//! 3-D convolutions on f32, NDHWC with DHWIO filters: Conv3D and
+//! 3-D convolutions on f32, f64 and f16/bf16 (computed in f32), NDHWC with
+//! DHWIO filters: Conv3D and
 //! Conv3DBackpropInputV2 (Keras `Conv3DTranspose`; `input_sizes` is the
 //! int32/int64 shape of the result). Attributes: `strides`, `dilations`
 //! (5 entries, batch and channel 1), `padding` SAME or VALID.
 
-use savedmodel_kernels::conv::{self, Conv3dGeometry, DimPadding};
-use savedmodel_tensor::Tensor;
+use savedmodel_kernels::conv::{Conv3dGeometry, DimPadding};
+use savedmodel_tensor::{DType, Tensor};
 
 use crate::attrs::Attrs;
 use crate::op::{input, one, Op, OpContext};
-use crate::ops::common::{kernel_err, usize_vec};
-use crate::ops::nn::{f32s, nhwc};
+use crate::ops::common::{checked_count, kernel_err, same_type, usize_vec};
+use crate::ops::nn::{nhwc, widen_halves, ConvElem};
 use crate::registry::Registry;
 use crate::value::Value;
 
@@ -41,6 +42,44 @@ impl Conv3d {
     }
 }
 
+impl Conv3d {
+    fn run<T: ConvElem>(&self, t: &[&Tensor], sizes: Option<[usize; 5]>) -> Result<Tensor, String> {
+        let (data, filter) = (t[0].as_slice::<T>().map_err(err)?, t[1]);
+        let f = same_type(data, filter)?;
+        if let Some(sizes) = sizes {
+            let geom = self.geometry(sizes, dims5(filter, "filter")?)?;
+            let [b, d, h, w] = [geom.batch, geom.output[0], geom.output[1], geom.output[2]];
+            if [b, d, h, w, geom.out_c] != dims5(t[0], "out_backprop")? {
+                return Err(format!(
+                    "out_backprop shape {:?} does not match the convolution",
+                    t[0].shape()
+                ));
+            }
+            let mut out = vec![T::ZERO; checked_count(&sizes)?];
+            T::conv_transpose(&geom, data, f, &mut out).map_err(kernel_err)?;
+            return Tensor::from_vec(sizes.to_vec(), out).map_err(err);
+        }
+        let geom = self.geometry(
+            dims5(t[0], "Conv3D input")?,
+            dims5(filter, "Conv3D filter")?,
+        )?;
+        let shape = vec![
+            geom.batch,
+            geom.output[0],
+            geom.output[1],
+            geom.output[2],
+            geom.out_c,
+        ];
+        let mut out = vec![T::ZERO; checked_count(&shape)?];
+        T::conv(&geom, data, f, &mut out).map_err(kernel_err)?;
+        Tensor::from_vec(shape, out).map_err(err)
+    }
+}
+
+fn err<E: ToString>(e: E) -> String {
+    e.to_string()
+}
+
 impl Op for Conv3d {
     fn name(&self) -> &'static str {
         if self.transpose {
@@ -50,36 +89,19 @@ impl Op for Conv3d {
         }
     }
     fn eval(&self, _: &OpContext<'_>, inputs: &[Value]) -> Result<Vec<Value>, String> {
-        if self.transpose {
+        let (data, filter, sizes) = if self.transpose {
             let sizes: [usize; 5] = usize_vec(input(inputs, 0)?, "input_sizes")?
                 .try_into()
                 .map_err(|_| "input_sizes must have 5 entries")?;
-            let (filter, grads) = (input(inputs, 1)?, input(inputs, 2)?);
-            let geom = self.geometry(sizes, dims5(filter, "filter")?)?;
-            let [b, d, h, w] = [geom.batch, geom.output[0], geom.output[1], geom.output[2]];
-            if [b, d, h, w, geom.out_c] != dims5(grads, "out_backprop")? {
-                return Err(format!(
-                    "out_backprop shape {:?} does not match the convolution",
-                    grads.shape()
-                ));
-            }
-            let mut out = vec![0f32; crate::ops::common::checked_count(&sizes)?];
-            conv::conv3d_transpose_ndhwc_f32(&geom, f32s(grads)?, f32s(filter)?, &mut out)
-                .map_err(kernel_err)?;
-            return one(Tensor::from_vec(sizes.to_vec(), out).map_err(|e| e.to_string())?);
-        }
-        let (x, f) = (input(inputs, 0)?, input(inputs, 1)?);
-        let geom = self.geometry(dims5(x, "Conv3D input")?, dims5(f, "Conv3D filter")?)?;
-        let shape = vec![
-            geom.batch,
-            geom.output[0],
-            geom.output[1],
-            geom.output[2],
-            geom.out_c,
-        ];
-        let mut out = vec![0f32; crate::ops::common::checked_count(&shape)?];
-        conv::conv3d_ndhwc_f32(&geom, f32s(x)?, f32s(f)?, &mut out).map_err(kernel_err)?;
-        one(Tensor::from_vec(shape, out).map_err(|e| e.to_string())?)
+            (input(inputs, 2)?, input(inputs, 1)?, Some(sizes))
+        } else {
+            (input(inputs, 0)?, input(inputs, 1)?, None)
+        };
+        one(widen_halves(data, &[filter], |t, dtype| match dtype {
+            DType::F32 => self.run::<f32>(t, sizes),
+            DType::F64 => self.run::<f64>(t, sizes),
+            other => Err(format!("3-D convolution on {other} is not supported")),
+        })?)
     }
 }
 

@@ -1,18 +1,26 @@
 //! Elementwise math. Binary (with numpy broadcasting): Add, AddV2, Sub, Mul,
-//! RealDiv, Div, DivNoNan, FloorDiv, FloorMod, Mod, TruncateDiv, Pow,
-//! Maximum, Minimum, SquaredDifference, Atan2, comparisons, LogicalAnd/Or.
-//! Plus Cast, Select/SelectV2, AddN, ClipByValue. Real dtypes (f32, f64,
-//! f16, bf16, ints) where TF has them; Add on strings and complex, Mul on
-//! complex. Unary functions are in [`crate::ops::unary`].
+//! RealDiv, Div, DivNoNan, FloorDiv, FloorMod, Mod, TruncateDiv,
+//! TruncateMod, Pow, Maximum, Minimum, SquaredDifference, Atan2,
+//! comparisons, LogicalAnd/Or. Plus Cast (conversions in
+//! [`crate::ops::cast`]), Select/SelectV2, AddN, ClipByValue.
+//!
+//! Real dtypes (f32, f64, f16, bf16, ints) where TF has them; Add on
+//! strings; complex64/128 for Add, Sub, Mul, Div, DivNoNan, Pow,
+//! SquaredDifference (`|x - y|²`), Equal, NotEqual, Select and ClipByValue
+//! (real and imaginary parts clipped separately). Integer Div, TruncateDiv,
+//! TruncateMod, FloorDiv and FloorMod by zero are errors, as is an integer
+//! Pow with a negative exponent. TruncateDiv on floats is `trunc(x / y)`,
+//! TruncateMod `fmod`; Maximum/Minimum propagate NaN; ClipByValue is
+//! `max(min(t, hi), lo)`. Unary functions are in [`crate::ops::unary`].
 
 use savedmodel_kernels::broadcast::ternary_map;
-use savedmodel_tensor::{DType, Storage, Tensor};
+use savedmodel_tensor::{Complex32, Complex64, DType, Tensor};
 
 use crate::op::{input, one, Op, OpContext};
-use crate::ops::arith::{self, zip, Arith};
-use crate::real_dispatch;
+use crate::ops::arith::{self, zip, zip_complex, Arith, Cplx};
 use crate::registry::Registry;
 use crate::value::Value;
+use crate::{complex_dispatch, real_dispatch};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Bin {
@@ -24,6 +32,7 @@ enum Bin {
     FloorDiv,
     FloorMod,
     TruncateDiv,
+    TruncateMod,
     Pow,
     Max,
     Min,
@@ -45,21 +54,42 @@ struct Binary {
     name: &'static str,
 }
 
+/// Integer division and remainder by zero are errors in TF (floats give inf/NaN).
+fn check_divisor<T: Arith>(b: &Tensor) -> Result<(), String> {
+    let divisors = b.as_slice::<T>().map_err(|e| e.to_string())?;
+    if T::DTYPE.is_integer() && divisors.iter().any(|&v| T::is_zero(v)) {
+        return Err("integer division by zero".into());
+    }
+    Ok(())
+}
+
+/// `Maximum`/`Minimum`: a NaN operand wins (TF propagates NaN).
+fn pick<T: Arith>(x: T, y: T, take_y: bool) -> T {
+    if x.partial_cmp(&x).is_none() {
+        x
+    } else if y.partial_cmp(&y).is_none() || take_y {
+        y
+    } else {
+        x
+    }
+}
+
 fn binary_t<T: Arith>(kind: Bin, a: &Tensor, b: &Tensor) -> Result<Tensor, String> {
     match kind {
         Bin::Add => zip::<T, T>(a, b, T::add),
         Bin::Sub => zip::<T, T>(a, b, T::sub),
         Bin::Mul => zip::<T, T>(a, b, T::mul),
-        Bin::Div | Bin::TruncateDiv => {
-            if T::DTYPE.is_integer()
-                && b.as_slice::<T>()
-                    .map_err(|e| e.to_string())?
-                    .iter()
-                    .any(|&v| T::is_zero(v))
-            {
-                return Err("integer division by zero".into());
-            }
+        Bin::Div => {
+            check_divisor::<T>(b)?;
             zip::<T, T>(a, b, T::div)
+        }
+        Bin::TruncateDiv => {
+            check_divisor::<T>(b)?;
+            zip::<T, T>(a, b, T::trunc_div)
+        }
+        Bin::TruncateMod => {
+            check_divisor::<T>(b)?;
+            zip::<T, T>(a, b, T::trunc_rem)
         }
         Bin::DivNoNan => zip::<T, T>(a, b, |x, y| {
             if T::is_zero(y) {
@@ -69,40 +99,22 @@ fn binary_t<T: Arith>(kind: Bin, a: &Tensor, b: &Tensor) -> Result<Tensor, Strin
             }
         }),
         Bin::FloorDiv => {
-            if T::DTYPE.is_integer()
-                && b.as_slice::<T>()
-                    .map_err(|e| e.to_string())?
-                    .iter()
-                    .any(|&v| T::is_zero(v))
-            {
-                return Err("integer division by zero".into());
-            }
+            check_divisor::<T>(b)?;
             zip::<T, T>(a, b, T::floor_div)
         }
-        Bin::FloorMod => zip::<T, T>(a, b, T::floor_mod),
-        Bin::Pow => zip::<T, T>(a, b, T::pow),
-        Bin::Max => zip::<T, T>(a, b, |x, y| {
-            if x.partial_cmp(&y).is_none() || x > y {
-                if T::DTYPE.is_float() && y.partial_cmp(&y).is_none() {
-                    y
-                } else {
-                    x
-                }
-            } else {
-                y
+        Bin::FloorMod => {
+            check_divisor::<T>(b)?;
+            zip::<T, T>(a, b, T::floor_mod)
+        }
+        Bin::Pow => {
+            let exponents = b.as_slice::<T>().map_err(|e| e.to_string())?;
+            if T::DTYPE.is_integer() && exponents.iter().any(|&v| v < T::default()) {
+                return Err("integers to negative integer powers are not allowed".into());
             }
-        }),
-        Bin::Min => zip::<T, T>(a, b, |x, y| {
-            if x.partial_cmp(&y).is_none() || x < y {
-                if T::DTYPE.is_float() && y.partial_cmp(&y).is_none() {
-                    y
-                } else {
-                    x
-                }
-            } else {
-                y
-            }
-        }),
+            zip::<T, T>(a, b, T::pow)
+        }
+        Bin::Max => zip::<T, T>(a, b, |x, y| pick(x, y, y > x)),
+        Bin::Min => zip::<T, T>(a, b, |x, y| pick(x, y, y < x)),
         Bin::SqDiff => zip::<T, T>(a, b, |x, y| {
             let d = T::sub(x, y);
             T::mul(d, d)
@@ -115,6 +127,26 @@ fn binary_t<T: Arith>(kind: Bin, a: &Tensor, b: &Tensor) -> Result<Tensor, Strin
         Bin::Equal => zip::<T, bool>(a, b, |x, y| x == y),
         Bin::NotEqual => zip::<T, bool>(a, b, |x, y| x != y),
         Bin::And | Bin::Or => Err("logical ops need bool operands".into()),
+    }
+}
+
+/// The complex binary ops, computed in complex128 and rounded once.
+fn binary_complex<C: Cplx>(kind: Bin, a: &Tensor, b: &Tensor) -> Result<Tensor, String> {
+    let f = |g: fn(Complex64, Complex64) -> Complex64| {
+        zip_complex::<C, C>(a, b, move |x, y| C::narrow(g(x.wide(), y.wide())))
+    };
+    match kind {
+        Bin::Add => f(|x, y| x + y),
+        Bin::Sub => f(|x, y| x - y),
+        Bin::Mul => f(|x, y| x * y),
+        Bin::Div => f(|x, y| x / y),
+        Bin::DivNoNan => f(|x, y| if y == Complex64::ZERO { y } else { x / y }),
+        Bin::Pow => f(|x, y| x.powc(y)),
+        // TF: conj(x - y) * (x - y), a real value held in a complex.
+        Bin::SqDiff => f(|x, y| Complex64::from((x - y).norm_sqr())),
+        Bin::Equal => zip_complex::<C, bool>(a, b, |x, y| x == y),
+        Bin::NotEqual => zip_complex::<C, bool>(a, b, |x, y| x != y),
+        other => Err(format!("{other:?} is not defined for {}", C::DTYPE)),
     }
 }
 
@@ -148,13 +180,9 @@ impl Op for Binary {
                 .map_err(|e| e.to_string())?;
                 Tensor::from_vec(s, v).map_err(|e| e.to_string())?
             }
-            (Bin::Add, DType::String | DType::C64 | DType::C128) => arith::add(a, b)?,
-            (Bin::Mul, DType::C64) => {
-                arith::zip_complex::<savedmodel_tensor::Complex32>(a, b, |x, y| x * y)?
-            }
-            (Bin::Mul, DType::C128) => {
-                arith::zip_complex::<savedmodel_tensor::Complex64>(a, b, |x, y| x * y)?
-            }
+            (Bin::Add, DType::String) => arith::add(a, b)?,
+            (kind, DType::C64) => binary_complex::<Complex32>(kind, a, b)?,
+            (kind, DType::C128) => binary_complex::<Complex64>(kind, a, b)?,
             (kind, d) => real_dispatch!(d, binary_t, kind, a, b)?,
         };
         one(out)
@@ -173,47 +201,13 @@ fn zip_bool(
     Tensor::from_vec(s, v).map_err(|e| e.to_string())
 }
 
-/// `Cast` between any real dtypes and bool (float → int truncates toward zero
-/// and saturates, as TF's CPU kernel does for in-range values).
+/// `Cast` between any real, bool and complex dtypes; see [`crate::ops::cast`].
 #[derive(Debug)]
 struct Cast {
     to: DType,
 }
 
-fn cast_to<T: Arith>(values: &[f64], shape: &[usize]) -> Result<Tensor, String> {
-    Tensor::from_vec(
-        shape.to_vec(),
-        values.iter().map(|&v| T::from_f64(v)).collect(),
-    )
-    .map_err(|e| e.to_string())
-}
-
-/// Casts a tensor to `to`.
-pub fn cast(a: &Tensor, to: DType) -> Result<Tensor, String> {
-    if a.dtype() == to {
-        return Ok(a.clone());
-    }
-    if let (Storage::I64(v), DType::I32) = (a.storage(), to) {
-        return Tensor::from_vec(a.shape().to_vec(), v.iter().map(|&x| x as i32).collect())
-            .map_err(|e| e.to_string());
-    }
-    if let (Storage::I32(v), DType::I64) = (a.storage(), to) {
-        return Tensor::from_vec(
-            a.shape().to_vec(),
-            v.iter().map(|&x| i64::from(x)).collect(),
-        )
-        .map_err(|e| e.to_string());
-    }
-    let values = arith::to_f64_vec(a)?;
-    match to {
-        DType::Bool => Tensor::from_vec(
-            a.shape().to_vec(),
-            values.iter().map(|&v| v != 0.0).collect(),
-        )
-        .map_err(|e| e.to_string()),
-        d => real_dispatch!(d, cast_to, &values, a.shape()),
-    }
-}
+pub use crate::ops::cast::cast;
 
 impl Op for Cast {
     fn name(&self) -> &'static str {
@@ -264,6 +258,8 @@ impl Op for Select {
         };
         let out = match x.dtype() {
             DType::Bool => select_t::<bool>(&c, x, y)?,
+            DType::C64 => select_t::<Complex32>(&c, x, y)?,
+            DType::C128 => select_t::<Complex64>(&c, x, y)?,
             DType::String => {
                 let idx_x: Vec<i64> = (0..x.len() as i64).collect();
                 let idx_y: Vec<i64> = (0..y.len() as i64).map(|i| -1 - i).collect();
@@ -318,17 +314,43 @@ impl Op for AddN {
 #[derive(Debug)]
 struct Clip;
 
+/// TF: `max(min(t, hi), lo)`, so `lo` wins when the bounds cross.
 fn clip_t<T: Arith>(t: &Tensor, lo: &Tensor, hi: &Tensor) -> Result<Tensor, String> {
     let x = t.as_slice::<T>().map_err(|e| e.to_string())?;
     let l = lo.as_slice::<T>().map_err(|e| e.to_string())?;
     let h = hi.as_slice::<T>().map_err(|e| e.to_string())?;
     let (v, s) = ternary_map(x, t.shape(), l, lo.shape(), h, hi.shape(), |x, l, h| {
-        let y = if x < l { l } else { x };
-        if y > h {
-            h
+        let y = if h < x { h } else { x };
+        if y < l {
+            l
         } else {
             y
         }
+    })
+    .map_err(|e| e.to_string())?;
+    Tensor::from_vec(s, v).map_err(|e| e.to_string())
+}
+
+/// Complex clipping treats the bounds as a box: real and imaginary parts
+/// are clipped separately.
+fn clip_complex<C: Cplx>(t: &Tensor, lo: &Tensor, hi: &Tensor) -> Result<Tensor, String> {
+    let x = t.as_slice::<C>().map_err(|e| e.to_string())?;
+    let l = lo.as_slice::<C>().map_err(|e| e.to_string())?;
+    let h = hi.as_slice::<C>().map_err(|e| e.to_string())?;
+    let part = |x: f64, l: f64, h: f64| {
+        let y = if h < x { h } else { x };
+        if y < l {
+            l
+        } else {
+            y
+        }
+    };
+    let (v, s) = ternary_map(x, t.shape(), l, lo.shape(), h, hi.shape(), |x, l, h| {
+        let (x, l, h) = (x.wide(), l.wide(), h.wide());
+        C::narrow(Complex64::new(
+            part(x.re, l.re, h.re),
+            part(x.im, l.im, h.im),
+        ))
     })
     .map_err(|e| e.to_string())?;
     Tensor::from_vec(s, v).map_err(|e| e.to_string())
@@ -340,7 +362,10 @@ impl Op for Clip {
     }
     fn eval(&self, _: &OpContext<'_>, inputs: &[Value]) -> Result<Vec<Value>, String> {
         let (t, lo, hi) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
-        one(real_dispatch!(t.dtype(), clip_t, t, lo, hi)?)
+        one(match t.dtype() {
+            DType::C64 | DType::C128 => complex_dispatch!(t.dtype(), clip_complex, t, lo, hi)?,
+            d => real_dispatch!(d, clip_t, t, lo, hi)?,
+        })
     }
 }
 
@@ -355,7 +380,7 @@ pub fn register(r: &mut Registry) {
         "Add" => Bin::Add, "AddV2" => Bin::Add, "Sub" => Bin::Sub, "Mul" => Bin::Mul,
         "RealDiv" => Bin::Div, "Div" => Bin::Div, "DivNoNan" => Bin::DivNoNan,
         "FloorDiv" => Bin::FloorDiv, "FloorMod" => Bin::FloorMod, "Mod" => Bin::FloorMod,
-        "TruncateDiv" => Bin::TruncateDiv, "Pow" => Bin::Pow, "Maximum" => Bin::Max, "Minimum" => Bin::Min,
+        "TruncateDiv" => Bin::TruncateDiv, "TruncateMod" => Bin::TruncateMod, "Pow" => Bin::Pow, "Maximum" => Bin::Max, "Minimum" => Bin::Min,
         "SquaredDifference" => Bin::SqDiff, "Atan2" => Bin::Atan2,
         "Less" => Bin::Less, "LessEqual" => Bin::LessEq, "Greater" => Bin::Greater,
         "GreaterEqual" => Bin::GreaterEq, "Equal" => Bin::Equal, "NotEqual" => Bin::NotEqual,

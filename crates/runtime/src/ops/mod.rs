@@ -4,6 +4,7 @@
 pub mod arith;
 pub mod as_string;
 pub mod basic;
+pub mod cast;
 pub mod common;
 pub mod control;
 pub mod conv3d;

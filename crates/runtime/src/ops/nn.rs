@@ -1,26 +1,29 @@
-//! Neural-network ops on f32 (f64 where the kernel is generic): MatMul,
-//! BatchMatMul/V2/V3, BiasAdd, Conv2D, DepthwiseConv2dNative,
-//! Conv2DBackpropInput (NHWC; SAME, VALID and EXPLICIT padding;
-//! dilations), Softmax, LogSoftmax. 3-D convolutions are in
-//! [`crate::ops::conv3d`], batch norm in [`crate::ops::norm`].
+//! Neural-network ops: MatMul (`transpose_a/b`) and BatchMatMul/V2/V3
+//! (`adj_x/y`: conjugate transpose for complex) on every real dtype and
+//! complex; BiasAdd (any numeric dtype); Conv2D, DepthwiseConv2dNative,
+//! Conv2DBackpropInput (NHWC; SAME, VALID and EXPLICIT padding; dilations)
+//! on f32, f64, f16/bf16 (computed in f32, rounded once) and int32 (Conv2D
+//! and the backprop, wrapping); Softmax, LogSoftmax on f32, f64, f16/bf16.
+//! 3-D convolutions are in [`crate::ops::conv3d`], batch norm in
+//! [`crate::ops::norm`].
 
-use savedmodel_kernels::conv::{self, Conv2dGeometry, Padding};
-use savedmodel_kernels::gemm;
-use savedmodel_tensor::{DType, Tensor};
+use std::borrow::Cow;
+
+use savedmodel_kernels::conv::{self, Conv2dGeometry, Conv3dGeometry, Padding};
+use savedmodel_kernels::num::{Float, Numeric};
+use savedmodel_kernels::{gemm, softmax};
+use savedmodel_tensor::{bf16, f16, Complex32, Complex64, DType, Element, Tensor};
 
 use crate::attrs::Attrs;
 use crate::op::{input, one, Op, OpContext};
-use crate::ops::arith::to_i64_vec;
+use crate::ops::cast::cast;
+use crate::ops::common::{same_type, usize_vec};
 use crate::registry::Registry;
 use crate::value::Value;
+use crate::{numeric_dispatch, real_dispatch};
 
 fn err<E: ToString>(e: E) -> String {
     e.to_string()
-}
-
-pub(crate) fn f32s(t: &Tensor) -> Result<&[f32], String> {
-    t.as_slice::<f32>()
-        .map_err(|_| format!("only float32 is supported here, got {}", t.dtype()))
 }
 
 #[derive(Debug)]
@@ -59,30 +62,86 @@ impl Op for MatMul {
                 b.shape()
             ));
         }
-        match a.dtype() {
-            DType::F64 => {
-                let mut c = vec![0f64; m * n];
-                gemm::matmul_f64(
-                    m,
-                    k,
-                    n,
-                    a.as_slice().map_err(err)?,
-                    self.ta,
-                    b.as_slice().map_err(err)?,
-                    self.tb,
-                    &mut c,
-                )
-                .map_err(err)?;
-                one(Tensor::from_vec([m, n], c).map_err(err)?)
-            }
-            _ => {
-                let mut c = vec![0f32; m * n];
-                gemm::matmul_f32(m, k, n, f32s(a)?, self.ta, f32s(b)?, self.tb, &mut c)
-                    .map_err(err)?;
-                one(Tensor::from_vec([m, n], c).map_err(err)?)
-            }
-        }
+        one(numeric_dispatch!(
+            a.dtype(),
+            matmul_t,
+            a,
+            b,
+            (m, k, n),
+            self.ta,
+            self.tb
+        )?)
     }
+}
+
+/// Element types of the matmuls: every real dtype and complex.
+trait MatElem: gemm::MatMulScalar + Element {
+    /// The complex conjugate (the identity for reals): `adj_x`/`adj_y`.
+    fn conj(self) -> Self {
+        self
+    }
+}
+macro_rules! real_mat_elem {
+    ($($t:ty),*) => {$( impl MatElem for $t {} )*};
+}
+real_mat_elem!(f32, f64, f16, bf16, i8, i16, i32, i64, u8, u16, u32, u64);
+impl MatElem for Complex32 {
+    fn conj(self) -> Self {
+        Complex32::conj(&self)
+    }
+}
+impl MatElem for Complex64 {
+    fn conj(self) -> Self {
+        Complex64::conj(&self)
+    }
+}
+
+fn matmul_t<T: MatElem>(
+    a: &Tensor,
+    b: &Tensor,
+    (m, k, n): (usize, usize, usize),
+    ta: bool,
+    tb: bool,
+) -> Result<Tensor, String> {
+    let x = a.as_slice::<T>().map_err(err)?;
+    let y = same_type(x, b)?;
+    let mut c = vec![T::default(); m * n];
+    gemm::matmul(m, k, n, x, ta, y, tb, &mut c).map_err(err)?;
+    Tensor::from_vec([m, n], c).map_err(err)
+}
+
+/// An operand of an adjoint product: conjugated when complex.
+fn adjoint<T: MatElem>(v: &[T], adj: bool) -> Cow<'_, [T]> {
+    if adj && T::DTYPE.is_complex() {
+        Cow::Owned(v.iter().map(|&x| x.conj()).collect())
+    } else {
+        Cow::Borrowed(v)
+    }
+}
+
+fn batch_matmul_t<T: MatElem>(
+    a: &Tensor,
+    b: &Tensor,
+    (m, k, n): (usize, usize, usize),
+    adj_x: bool,
+    adj_y: bool,
+) -> Result<Tensor, String> {
+    let x = a.as_slice::<T>().map_err(err)?;
+    let y = same_type(x, b)?;
+    let (ra, rb) = (a.rank(), b.rank());
+    let (c, shape) = gemm::batch_matmul_broadcast(
+        &a.shape()[..ra - 2],
+        &b.shape()[..rb - 2],
+        m,
+        k,
+        n,
+        &adjoint(x, adj_x),
+        adj_x,
+        &adjoint(y, adj_y),
+        adj_y,
+    )
+    .map_err(err)?;
+    Tensor::from_vec(shape, c).map_err(err)
 }
 
 #[derive(Debug)]
@@ -118,19 +177,15 @@ impl Op for BatchMatMul {
                 b.shape()
             ));
         }
-        let (c, shape) = gemm::batch_matmul_broadcast(
-            &a.shape()[..ra - 2],
-            &b.shape()[..rb - 2],
-            m,
-            k,
-            n,
-            f32s(a)?,
+        one(numeric_dispatch!(
+            a.dtype(),
+            batch_matmul_t,
+            a,
+            b,
+            (m, k, n),
             self.adj_x,
-            f32s(b)?,
-            self.adj_y,
-        )
-        .map_err(err)?;
-        one(Tensor::from_vec(shape, c).map_err(err)?)
+            self.adj_y
+        )?)
     }
 }
 
@@ -235,78 +290,159 @@ struct Conv2d {
     padding: Padding,
 }
 
+/// Element types of the convolutions: f32 and f64 through the packed GEMM,
+/// int32 as direct loops (f16/bf16 are computed in f32 by the ops).
+pub(crate) trait ConvElem: Element + Numeric {
+    /// Forward convolution.
+    fn conv(g: &Conv3dGeometry, x: &[Self], f: &[Self], out: &mut [Self]) -> KernelResult;
+    /// Transposed convolution (input gradient).
+    fn conv_transpose(
+        g: &Conv3dGeometry,
+        dy: &[Self],
+        f: &[Self],
+        out: &mut [Self],
+    ) -> KernelResult;
+}
+
+type KernelResult = Result<(), savedmodel_kernels::KernelError>;
+
+macro_rules! conv_elem {
+    ($forward:ident, $transpose:ident: $($t:ty),*) => {$(
+        impl ConvElem for $t {
+            fn conv(g: &Conv3dGeometry, x: &[Self], f: &[Self], out: &mut [Self]) -> KernelResult {
+                conv::$forward(g, x, f, out)
+            }
+            fn conv_transpose(
+                g: &Conv3dGeometry, dy: &[Self], f: &[Self], out: &mut [Self],
+            ) -> KernelResult {
+                conv::$transpose(g, dy, f, out)
+            }
+        }
+    )*};
+}
+conv_elem!(conv3d_ndhwc, conv3d_transpose_ndhwc: f32, f64);
+conv_elem!(conv3d_ndhwc_direct, conv3d_transpose_ndhwc_direct: i32);
+
+/// Runs `f(tensors, dtype)` on `data` and `others`; f16/bf16 tensors are
+/// first widened to f32 (`dtype` is then f32) and the result rounded back once.
+pub(crate) fn widen_halves(
+    data: &Tensor,
+    others: &[&Tensor],
+    f: impl Fn(&[&Tensor], DType) -> Result<Tensor, String>,
+) -> Result<Tensor, String> {
+    let mut all = vec![data];
+    all.extend_from_slice(others);
+    match data.dtype() {
+        d @ (DType::F16 | DType::BF16) => {
+            let wide = all
+                .iter()
+                .map(|t| cast(t, DType::F32))
+                .collect::<Result<Vec<_>, _>>()?;
+            let refs: Vec<&Tensor> = wide.iter().collect();
+            cast(&f(&refs, DType::F32)?, d)
+        }
+        d => f(&all, d),
+    }
+}
+
+impl Conv2d {
+    fn run<T: ConvElem>(&self, t: &[&Tensor], sizes: Option<[usize; 4]>) -> Result<Tensor, String> {
+        let (data, filter) = (t[0].as_slice::<T>().map_err(err)?, t[1]);
+        let f = same_type(data, filter)?;
+        if let Some(out_shape) = sizes {
+            let geom = Conv2dGeometry::new(
+                out_shape,
+                dims4(filter)?,
+                self.strides,
+                self.dilations,
+                self.padding,
+            )
+            .map_err(err)?;
+            if [geom.batch, geom.out_h, geom.out_w, geom.out_c] != dims4(t[0])? {
+                return Err(format!(
+                    "out_backprop shape {:?} does not match the convolution",
+                    t[0].shape()
+                ));
+            }
+            let mut out = vec![T::ZERO; out_shape.iter().product()];
+            T::conv_transpose(&geom.to_3d(), data, f, &mut out).map_err(err)?;
+            return Tensor::from_vec(out_shape.to_vec(), out).map_err(err);
+        }
+        let geom = Conv2dGeometry::new(
+            dims4(t[0])?,
+            dims4(filter)?,
+            self.strides,
+            self.dilations,
+            self.padding,
+        )
+        .map_err(err)?;
+        let shape = vec![geom.batch, geom.out_h, geom.out_w, geom.out_c];
+        let mut out = vec![T::ZERO; shape.iter().product()];
+        T::conv(&geom.to_3d(), data, f, &mut out).map_err(err)?;
+        Tensor::from_vec(shape, out).map_err(err)
+    }
+
+    /// Depthwise convolution in `T` itself: TF accumulates f16/bf16 in
+    /// half precision here, rounding every product and sum.
+    fn depthwise<T: Numeric + Element>(
+        &self,
+        x: &Tensor,
+        filter: &Tensor,
+    ) -> Result<Tensor, String> {
+        let data = x.as_slice::<T>().map_err(err)?;
+        let f = same_type(data, filter)?;
+        let geom = Conv2dGeometry::depthwise(
+            dims4(x)?,
+            dims4(filter)?,
+            self.strides,
+            self.dilations,
+            self.padding,
+        )
+        .map_err(err)?;
+        let shape = vec![geom.batch, geom.out_h, geom.out_w, geom.out_c];
+        let mut out = vec![T::ZERO; shape.iter().product()];
+        conv::depthwise_conv2d_nhwc(&geom, filter.shape()[3], data, f, &mut out).map_err(err)?;
+        Tensor::from_vec(shape, out).map_err(err)
+    }
+}
+
 impl Op for Conv2d {
     fn name(&self) -> &'static str {
         "Conv2D"
     }
     fn eval(&self, _: &OpContext<'_>, inputs: &[Value]) -> Result<Vec<Value>, String> {
-        match self.kind {
-            ConvKind::Transpose => {
-                let sizes = to_i64_vec(input(inputs, 0)?)?;
-                let (filter, grads) = (input(inputs, 1)?, input(inputs, 2)?);
-                let out_shape: [usize; 4] = sizes
-                    .iter()
-                    .map(|&d| usize::try_from(d).map_err(err))
-                    .collect::<Result<Vec<_>, _>>()?
-                    .try_into()
-                    .map_err(|_| "input_sizes must have 4 entries")?;
-                let geom = Conv2dGeometry::new(
-                    out_shape,
-                    dims4(filter)?,
-                    self.strides,
-                    self.dilations,
-                    self.padding,
-                )
-                .map_err(err)?;
-                if [geom.batch, geom.out_h, geom.out_w, geom.out_c] != dims4(grads)? {
-                    return Err(format!(
-                        "out_backprop shape {:?} does not match the convolution",
-                        grads.shape()
-                    ));
-                }
-                let mut out = vec![0f32; out_shape.iter().product()];
-                conv::conv2d_transpose_nhwc_f32(&geom, f32s(grads)?, f32s(filter)?, &mut out)
-                    .map_err(err)?;
-                one(Tensor::from_vec(out_shape.to_vec(), out).map_err(err)?)
-            }
-            kind => {
-                let (x, f) = (input(inputs, 0)?, input(inputs, 1)?);
-                let geom = if kind == ConvKind::Depthwise {
-                    Conv2dGeometry::depthwise(
-                        dims4(x)?,
-                        dims4(f)?,
-                        self.strides,
-                        self.dilations,
-                        self.padding,
-                    )
-                } else {
-                    Conv2dGeometry::new(
-                        dims4(x)?,
-                        dims4(f)?,
-                        self.strides,
-                        self.dilations,
-                        self.padding,
-                    )
-                }
-                .map_err(err)?;
-                let shape = vec![geom.batch, geom.out_h, geom.out_w, geom.out_c];
-                let mut out = vec![0f32; shape.iter().product()];
-                if kind == ConvKind::Depthwise {
-                    conv::depthwise_conv2d_nhwc_f32(
-                        &geom,
-                        f.shape()[3],
-                        f32s(x)?,
-                        f32s(f)?,
-                        &mut out,
-                    )
-                    .map_err(err)?;
-                } else {
-                    conv::conv2d_nhwc_f32(&geom, f32s(x)?, f32s(f)?, &mut out).map_err(err)?;
-                }
-                one(Tensor::from_vec(shape, out).map_err(err)?)
-            }
+        let (data, filter, sizes) = if self.kind == ConvKind::Transpose {
+            let sizes: [usize; 4] = usize_vec(input(inputs, 0)?, "input_sizes")?
+                .try_into()
+                .map_err(|_| "input_sizes must have 4 entries")?;
+            (input(inputs, 2)?, input(inputs, 1)?, Some(sizes))
+        } else {
+            (input(inputs, 0)?, input(inputs, 1)?, None)
+        };
+        if self.kind == ConvKind::Depthwise {
+            return one(real_dispatch!(
+                data.dtype(),
+                depthwise_t,
+                self,
+                data,
+                filter
+            )?);
         }
+        one(widen_halves(data, &[filter], |t, dtype| match dtype {
+            DType::F32 => self.run::<f32>(t, sizes),
+            DType::F64 => self.run::<f64>(t, sizes),
+            DType::I32 => self.run::<i32>(t, sizes),
+            other => Err(format!("convolution on {other} is not supported")),
+        })?)
     }
+}
+
+fn depthwise_t<T: Numeric + Element>(
+    c: &Conv2d,
+    x: &Tensor,
+    filter: &Tensor,
+) -> Result<Tensor, String> {
+    c.depthwise::<T>(x, filter)
 }
 
 fn conv_builder(kind: ConvKind) -> impl Fn(&Attrs<'_>) -> Result<Box<dyn Op>, String> {
@@ -333,25 +469,25 @@ impl Op for Softmax {
     fn eval(&self, _: &OpContext<'_>, inputs: &[Value]) -> Result<Vec<Value>, String> {
         let x = input(inputs, 0)?;
         let c = *x.shape().last().ok_or("softmax needs rank >= 1")?;
-        let mut y = f32s(x)?.to_vec();
-        if c > 0 {
-            for row in y.chunks_mut(c) {
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut sum = 0f32;
-                for v in row.iter_mut() {
-                    *v -= max;
-                    sum += v.exp();
-                }
-                if self.log {
-                    let ls = sum.ln();
-                    row.iter_mut().for_each(|v| *v -= ls);
-                } else {
-                    row.iter_mut().for_each(|v| *v = v.exp() / sum);
-                }
-            }
-        }
-        one(Tensor::from_vec(x.shape().to_vec(), y).map_err(err)?)
+        let log = self.log;
+        one(widen_halves(x, &[], |t, dtype| match dtype {
+            DType::F32 => softmax_t::<f32>(t[0], c, log),
+            DType::F64 => softmax_t::<f64>(t[0], c, log),
+            other => Err(format!("softmax on {other} is not supported (floats only)")),
+        })?)
     }
+}
+
+fn softmax_t<T: Float + Element>(x: &Tensor, row: usize, log: bool) -> Result<Tensor, String> {
+    let v = x.as_slice::<T>().map_err(err)?;
+    let mut y = vec![T::ZERO; v.len()];
+    if log {
+        softmax::log_softmax(v, row, &mut y)
+    } else {
+        softmax::softmax(v, row, &mut y)
+    }
+    .map_err(err)?;
+    Tensor::from_vec(x.shape().to_vec(), y).map_err(err)
 }
 
 /// Registers the NN ops.

@@ -1,22 +1,25 @@
 //! Reductions and scans, each a call into `savedmodel_kernels::reduce`:
 //! Sum, Mean, Max, Min, Prod over an axis list (`keep_dims`; real dtypes;
 //! f16/bf16 sums and means accumulate in f32; integer means truncate;
-//! Max/Min propagate NaN), All, Any (bool), ArgMax, ArgMin (first index on
-//! ties; `output_type` int32/int64), Cumsum, Cumprod (`exclusive`,
-//! `reverse`), TopKV2 (`k` input, values in descending order, ties by lower
-//! index; `index_type` int32/int64, `sorted` is always honoured).
+//! Max/Min propagate NaN), All, Any (bool), ArgMax, ArgMin (real dtypes and
+//! bool; first index on ties; `output_type` int32/int64), Cumsum, Cumprod
+//! (`exclusive`, `reverse`), TopKV2 (`k` input, values in descending order,
+//! ties by lower index; `index_type` int32/int64, `sorted` is always
+//! honoured). Sum, Mean, Prod, Cumsum and Cumprod on complex64/128 are
+//! computed here, in complex128 and in element order.
 
 use savedmodel_kernels::reduce::{self, ReduceOp};
 use savedmodel_kernels::Numeric;
-use savedmodel_tensor::{bf16, f16, DType, Element, Tensor};
+use savedmodel_tensor::{bf16, f16, Complex64, DType, Element, Tensor};
 
 use crate::attrs::Attrs;
 use crate::op::{input, one, Op, OpContext};
 use crate::ops::arith::to_i64_vec;
-use crate::ops::common::{kernel_err, scalar_i64, tensor};
-use crate::real_dispatch;
+use crate::ops::arith::Cplx;
+use crate::ops::common::{axis, kernel_err, scalar_i64, tensor};
 use crate::registry::{Arity, Registry};
 use crate::value::Value;
+use crate::{complex_dispatch, real_dispatch};
 
 fn err<E: ToString>(e: E) -> String {
     e.to_string()
@@ -99,10 +102,86 @@ impl Op for Reduce {
             (Kind::Numeric(op @ (ReduceOp::Sum | ReduceOp::Mean)), DType::BF16) => {
                 reduce_half::<bf16>(t, &axes, keep, op, bf16::to_f32, bf16::from_f32)?
             }
+            (Kind::Numeric(op @ (ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Prod)), d)
+                if d.is_complex() =>
+            {
+                complex_dispatch!(d, reduce_complex, t, &axes, keep, op)?
+            }
             (Kind::Numeric(op), d) => real_dispatch!(d, reduce_t, t, &axes, keep, op)?,
         };
         one(out)
     }
+}
+
+/// Sum, Mean or Prod of a complex tensor over `axes`, accumulated in
+/// complex128 in element order.
+fn reduce_complex<C: Cplx>(
+    t: &Tensor,
+    axes: &[i64],
+    keep_dims: bool,
+    op: ReduceOp,
+) -> Result<Tensor, String> {
+    let shape = t.shape();
+    let mut reduced = vec![false; shape.len()];
+    for &a in axes {
+        reduced[axis(a, shape.len())?] = true;
+    }
+    let kept: Vec<usize> = shape
+        .iter()
+        .zip(&reduced)
+        .map(|(&d, &r)| if r { 1 } else { d })
+        .collect();
+    let count: usize = shape
+        .iter()
+        .zip(&reduced)
+        .filter(|(_, &r)| r)
+        .map(|(&d, _)| d)
+        .product();
+    let init = if op == ReduceOp::Prod {
+        Complex64::ONE
+    } else {
+        Complex64::ZERO
+    };
+    let mut acc = vec![init; kept.iter().product()];
+    let values = t.as_slice::<C>().map_err(err)?;
+    let mut coords = vec![0usize; shape.len()];
+    for &v in values {
+        let slot = coords
+            .iter()
+            .zip(&kept)
+            .fold(0, |s, (&c, &d)| s * d + if d == 1 { 0 } else { c });
+        let x = v.wide();
+        acc[slot] = if op == ReduceOp::Prod {
+            acc[slot] * x
+        } else {
+            acc[slot] + x
+        };
+        for (c, &d) in coords.iter_mut().zip(shape).rev() {
+            *c += 1;
+            if *c < d {
+                break;
+            }
+            *c = 0;
+        }
+    }
+    if op == ReduceOp::Mean {
+        acc.iter_mut().for_each(|a| *a /= count as f64);
+    }
+    let out_shape: Vec<usize> = if keep_dims {
+        kept
+    } else {
+        shape
+            .iter()
+            .zip(&reduced)
+            .filter(|(_, &r)| !r)
+            .map(|(&d, _)| d)
+            .collect()
+    };
+    Tensor::from_vec(
+        out_shape,
+        acc.into_iter().map(C::narrow).collect::<Vec<C>>(),
+    )
+    .map_err(err)
 }
 
 #[derive(Debug)]
@@ -131,7 +210,10 @@ impl Op for ArgReduce {
     fn eval(&self, _: &OpContext<'_>, inputs: &[Value]) -> Result<Vec<Value>, String> {
         let t = input(inputs, 0)?;
         let k = scalar_i64(input(inputs, 1)?, "dimension")?;
-        let idx = real_dispatch!(t.dtype(), arg_t, t, k, self.max)?;
+        let idx = match t.dtype() {
+            DType::Bool => arg_t::<u8>(&crate::ops::cast::cast(t, DType::U8)?, k, self.max)?,
+            d => real_dispatch!(d, arg_t, t, k, self.max)?,
+        };
         one(crate::ops::math::cast(&idx, self.out)?)
     }
 }
@@ -164,8 +246,40 @@ impl Op for Cumulative {
     fn eval(&self, _: &OpContext<'_>, inputs: &[Value]) -> Result<Vec<Value>, String> {
         let t = input(inputs, 0)?;
         let k = scalar_i64(input(inputs, 1)?, "axis")?;
-        one(real_dispatch!(t.dtype(), cum_t, t, k, self)?)
+        one(match t.dtype() {
+            d if d.is_complex() => complex_dispatch!(d, cum_complex, t, k, self)?,
+            d => real_dispatch!(d, cum_t, t, k, self)?,
+        })
     }
+}
+
+/// Cumsum/Cumprod of a complex tensor along axis `k`, in complex128.
+fn cum_complex<C: Cplx>(t: &Tensor, k: i64, c: &Cumulative) -> Result<Tensor, String> {
+    let shape = t.shape();
+    let k = axis(k, shape.len())?;
+    let (n, inner) = (shape[k], shape[k + 1..].iter().product::<usize>());
+    let values = t.as_slice::<C>().map_err(err)?;
+    let mut out = vec![C::default(); values.len()];
+    let identity = if c.prod {
+        Complex64::ONE
+    } else {
+        Complex64::ZERO
+    };
+    if n > 0 && inner > 0 {
+        for (src, dst) in values.chunks(n * inner).zip(out.chunks_mut(n * inner)) {
+            for i in 0..inner {
+                let mut acc = identity;
+                for step in 0..n {
+                    let j = if c.reverse { n - 1 - step } else { step };
+                    let x = src[j * inner + i].wide();
+                    let next = if c.prod { acc * x } else { acc + x };
+                    dst[j * inner + i] = C::narrow(if c.exclusive { acc } else { next });
+                    acc = next;
+                }
+            }
+        }
+    }
+    Tensor::from_vec(shape.to_vec(), out).map_err(err)
 }
 
 #[derive(Debug)]

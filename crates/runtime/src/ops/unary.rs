@@ -4,13 +4,16 @@
 //! Selu, LeakyRelu (`alpha`); predicates IsNan, IsInf, IsFinite, LogicalNot.
 //! Floats (f32, f64, f16, bf16) compute in f64 and round once (f32 keeps a
 //! direct path where that is exact); integers support the non-transcendental
-//! ones (Neg, Abs, Square, Sign, Relu, rounding).
+//! ones (Neg, Abs, Square, Sign, Relu, Relu6, rounding: the identity);
+//! complex64/128 support Neg, Sqrt, Rsqrt, Reciprocal, Exp, Log, Log1p,
+//! Expm1, Square, Sign (`x / |x|`), Sin, Cos, Tan, Tanh and Sigmoid,
+//! computed in complex128.
 
-use savedmodel_tensor::{bf16, f16, DType, Tensor};
+use savedmodel_tensor::{bf16, f16, Complex32, Complex64, DType, Tensor};
 
 use crate::attrs::Attrs;
 use crate::op::{input, one, Op, OpContext};
-use crate::ops::arith::{self, Arith};
+use crate::ops::arith::{self, Arith, Cplx};
 use crate::real_dispatch;
 use crate::registry::Registry;
 use crate::value::Value;
@@ -195,9 +198,54 @@ fn unary_int<T: Arith>(kind: Un, a: &Tensor) -> Result<Tensor, String> {
             }
         }),
         Un::Relu => arith::map::<T, T>(a, |x| if x > T::default() { x } else { T::default() }),
+        Un::Relu6 => {
+            let six = T::from_f64(6.0);
+            arith::map::<T, T>(a, move |x| {
+                if x < T::default() {
+                    T::default()
+                } else if x > six {
+                    six
+                } else {
+                    x
+                }
+            })
+        }
         Un::Round | Un::Floor | Un::Ceil => Ok(a.clone()),
         other => Err(format!("{other:?} is not defined for {}", T::DTYPE)),
     }
+}
+
+/// Elementwise complex128 function for a complex unary op.
+fn complex_fn(kind: Un) -> Option<fn(Complex64) -> Complex64> {
+    Some(match kind {
+        Un::Neg => |x| -x,
+        Un::Sqrt => |x| x.sqrt(),
+        Un::Rsqrt => |x| x.sqrt().inv(),
+        Un::Reciprocal => |x| x.inv(),
+        Un::Exp => |x| x.exp(),
+        Un::Log => |x| x.ln(),
+        Un::Log1p => |x| (Complex64::ONE + x).ln(),
+        Un::Expm1 => |x| x.exp() - Complex64::ONE,
+        Un::Square => |x| x * x,
+        Un::Sign => |x| {
+            if x == Complex64::ZERO {
+                x
+            } else {
+                x / x.norm()
+            }
+        },
+        Un::Sin => |x| x.sin(),
+        Un::Cos => |x| x.cos(),
+        Un::Tan => |x| x.tan(),
+        Un::Tanh => |x| x.tanh(),
+        Un::Sigmoid => |x| (Complex64::ONE + (-x).exp()).inv(),
+        _ => return None,
+    })
+}
+
+fn unary_complex<C: Cplx>(kind: Un, a: &Tensor) -> Result<Tensor, String> {
+    let f = complex_fn(kind).ok_or_else(|| format!("{kind:?} is not defined for {}", C::DTYPE))?;
+    arith::map::<C, C>(a, move |x| C::narrow(f(x.wide())))
 }
 
 impl Op for Unary {
@@ -211,6 +259,8 @@ impl Op for Unary {
             DType::F64 => unary_float::<f64>(self.kind, a)?,
             DType::F16 => unary_float::<f16>(self.kind, a)?,
             DType::BF16 => unary_float::<bf16>(self.kind, a)?,
+            DType::C64 => unary_complex::<Complex32>(self.kind, a)?,
+            DType::C128 => unary_complex::<Complex64>(self.kind, a)?,
             d => real_dispatch!(d, unary_int, self.kind, a)?,
         };
         one(out)
