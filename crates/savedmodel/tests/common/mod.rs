@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use savedmodel::{npy, DType, LoadOptions, SavedModel, Tensor};
 
@@ -58,7 +59,9 @@ pub fn entries() -> Vec<Entry> {
     out
 }
 
-/// Pass iff |a-b| <= atol + rtol * max|ref| for every element.
+/// Pass iff |a-b| <= atol + rtol * max|ref| for every element (max over the
+/// finite reference elements; equal values, infinities included, and NaN
+/// against NaN always pass).
 #[derive(Clone, Copy, Debug)]
 pub struct Tolerance {
     /// Absolute part.
@@ -100,16 +103,56 @@ pub fn compare(got: &Tensor, want: &Tensor, tol: Tolerance) -> Result<(), String
             _ => return None,
         })
     };
+    let complex = |t: &Tensor| -> Option<Vec<(f64, f64)>> {
+        Some(match t.dtype() {
+            DType::C64 => t
+                .as_slice::<savedmodel_tensor::Complex32>()
+                .ok()?
+                .iter()
+                .map(|c| (f64::from(c.re), f64::from(c.im)))
+                .collect(),
+            DType::C128 => t
+                .as_slice::<savedmodel_tensor::Complex64>()
+                .ok()?
+                .iter()
+                .map(|c| (c.re, c.im))
+                .collect(),
+            _ => return None,
+        })
+    };
+    if let (Some(a), Some(b)) = (complex(got), complex(want)) {
+        if got.dtype() != want.dtype() {
+            return Err(format!("dtype {}, expected {}", got.dtype(), want.dtype()));
+        }
+        let nan = |(re, im): (f64, f64)| re.is_nan() || im.is_nan();
+        let max = b
+            .iter()
+            .filter(|&&(re, im)| re.is_finite() && im.is_finite())
+            .fold(0f64, |m, &(re, im)| m.max(re.hypot(im)));
+        let limit = tol.atol + tol.rtol * max;
+        for (i, (&x, &y)) in a.iter().zip(&b).enumerate() {
+            // NaN parts must sit where TF has them; other parts within tolerance.
+            let part = |p: f64, q: f64| (p.is_nan() && q.is_nan()) || p == q;
+            let same = part(x.0, y.0) && part(x.1, y.1);
+            let close = !nan(x) && !nan(y) && (x.0 - y.0).hypot(x.1 - y.1) <= limit;
+            if !same && !close {
+                return Err(format!("element {i}: {x:?} vs {y:?} (limit {limit})"));
+            }
+        }
+        return Ok(());
+    }
     match (numeric(got), numeric(want)) {
         (Some(a), Some(b)) => {
-            let max = b.iter().fold(0f64, |m, v| m.max(v.abs()));
+            let max = b
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold(0f64, |m, v| m.max(v.abs()));
             let limit = tol.atol + tol.rtol * max;
             for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-                let same_nan = x.is_nan() && y.is_nan();
-                if !same_nan
-                    && (x - y).abs().partial_cmp(&limit) != Some(std::cmp::Ordering::Less)
-                    && (x - y).abs() != limit
-                {
+                use std::cmp::Ordering::{Equal, Less};
+                let same = x == y || (x.is_nan() && y.is_nan());
+                let close = matches!((x - y).abs().partial_cmp(&limit), Some(Less | Equal));
+                if !same && !close {
                     return Err(format!("element {i}: {x} vs {y} (limit {limit})"));
                 }
             }
@@ -124,6 +167,38 @@ pub fn compare(got: &Tensor, want: &Tensor, tol: Tolerance) -> Result<(), String
         }
         _ => Err(format!("dtype {}, expected {}", got.dtype(), want.dtype())),
     }
+}
+
+/// Loads the model of `entry`. The op-level fixtures (`ops_*`: stateless
+/// tf.Modules with hundreds of signatures) are loaded once per tag set and
+/// optimisation setting; every other model fresh for each call, so state a
+/// call changes never leaks into the next.
+fn load(entry: &Entry, tags: Vec<String>, optimize: bool) -> Result<Arc<SavedModel>, String> {
+    type Cache = Mutex<HashMap<(PathBuf, Vec<String>, bool), Arc<SavedModel>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let fresh = |tags: Vec<String>| {
+        let options = LoadOptions::default().tags(tags).optimize(optimize);
+        SavedModel::load_with(&entry.path, options)
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    };
+    if !entry.json["name"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("ops_"))
+    {
+        return fresh(tags);
+    }
+    let key = (entry.path.clone(), tags.clone(), optimize);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(model) = cache.lock().map_err(|e| e.to_string())?.get(&key) {
+        return Ok(Arc::clone(model));
+    }
+    let model = fresh(tags)?;
+    cache
+        .lock()
+        .map_err(|e| e.to_string())?
+        .insert(key, Arc::clone(&model));
+    Ok(model)
 }
 
 /// Runs one manifest call (references under `root`) and compares with TF.
@@ -144,8 +219,7 @@ pub fn run_call(
         atol: call["atol"].as_f64().unwrap_or(1e-5),
         rtol: call["rtol"].as_f64().unwrap_or(1e-4),
     };
-    let options = LoadOptions::default().tags(tags).optimize(optimize);
-    let model = SavedModel::load_with(&entry.path, options).map_err(|e| e.to_string())?;
+    let model = load(entry, tags, optimize)?;
     let names = npy::npz_names(&reference).map_err(|e| e.to_string())?;
     let read = |k: &str| npy::read_array(&reference, Some(k)).map_err(|e| e.to_string());
     let outputs: BTreeMap<String, savedmodel::Tensor> = match call["signature"].as_str() {
