@@ -203,6 +203,7 @@ impl<'a> Importer<'a> {
             controls,
             outputs,
             epilogue: None,
+            rule: crate::infer::Rule::Unknown,
         })
     }
 
@@ -321,6 +322,9 @@ impl<'a> Importer<'a> {
                     vec![done],
                     1,
                 );
+                if let Some(node) = self.graph.nodes.get_mut(id) {
+                    node.rule = crate::infer::Rule::SameAs(0);
+                }
                 let outlet = Outlet {
                     node: id,
                     output: 0,
@@ -488,6 +492,7 @@ impl<'a> Importer<'a> {
         let id = self.add(location, Arc::from(op), inputs, controls, count);
         if let Some(node) = self.graph.nodes.get_mut(id) {
             node.epilogue = crate::epilogue::of_node(&attrs);
+            node.rule = crate::infer::rule_of(&attrs);
         }
         Ok(Built::Op { id, count })
     }

@@ -32,6 +32,8 @@ pub struct Node {
     pub outputs: usize,
     /// The in-place step this node can be when fused onto its producer.
     pub epilogue: Option<crate::epilogue::Epilogue>,
+    /// How its output dtypes and shapes follow from its inputs.
+    pub rule: crate::infer::Rule,
 }
 
 /// A graph with its fed inputs and fetched outputs.

@@ -9,6 +9,7 @@
 pub mod attrs;
 pub mod epilogue;
 pub mod import;
+pub mod infer;
 pub mod ir;
 pub mod op;
 pub mod ops;

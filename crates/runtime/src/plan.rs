@@ -403,7 +403,7 @@ fn slot(slot_of: &[Option<usize>], outlet: &Outlet) -> Result<usize, String> {
 }
 
 /// Dependency order of every node the outputs and targets need.
-fn schedule(graph: &Graph) -> Result<Vec<NodeId>, String> {
+pub(crate) fn schedule(graph: &Graph) -> Result<Vec<NodeId>, String> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,

@@ -28,6 +28,7 @@ pub use info::{
 };
 pub use model::{LoadOptions, SavedModel, Signature};
 pub use savedmodel_format::{proto, Checkpoint};
+pub use savedmodel_runtime::infer::TypeFact;
 pub use savedmodel_runtime::op::Profile;
 pub use savedmodel_tensor::{DType, Tensor};
 pub use source::ModelSource;

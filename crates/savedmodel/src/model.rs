@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use savedmodel_format::proto;
+use savedmodel_runtime::infer::{infer_outputs, TypeFact};
 use savedmodel_runtime::op::{OpContext, Profile};
 use savedmodel_runtime::{import, CompileOptions, Plan, Registry, Request, ResourceStore, Value};
 use savedmodel_tensor::Tensor;
@@ -85,6 +86,9 @@ impl LoadOptions {
     }
 }
 
+/// A compiled signature: its plan and what inference knows of its outputs.
+type Compiled = (Arc<Plan>, Arc<Vec<TypeFact>>);
+
 struct Inner {
     meta_graph: proto::MetaGraphDef,
     info: MetaGraphInfo,
@@ -93,7 +97,7 @@ struct Inner {
     variables: Option<VariableSource>,
     pool: Option<rayon::ThreadPool>,
     options: LoadOptions,
-    compiled: Mutex<HashMap<String, Arc<Plan>>>,
+    compiled: Mutex<HashMap<String, Compiled>>,
 }
 
 /// A loaded model, ready to call. `Send + Sync`: share it across threads.
@@ -110,6 +114,8 @@ pub struct Signature {
     key: String,
     info: SignatureInfo,
     plan: Arc<Plan>,
+    /// What static inference knows of each output, in output-key order.
+    inferred: Arc<Vec<TypeFact>>,
 }
 
 impl std::fmt::Debug for Signature {
@@ -257,8 +263,8 @@ impl SavedModel {
             .unwrap_or_else(|e| e.into_inner())
             .get(key)
             .cloned();
-        let plan = match cached {
-            Some(plan) => plan,
+        let (plan, inferred) = match cached {
+            Some(compiled) => compiled,
             None => {
                 let feeds: Vec<String> = info
                     .inputs
@@ -289,16 +295,18 @@ impl SavedModel {
                     targets: Vec::new(),
                     compile: CompileOptions::optimized(self.inner.options.optimize),
                 };
-                let plan = Arc::new(
-                    compile(&self.inner, &request)
-                        .map_err(|e| Error::Unsupported(format!("signature '{key}': {e}")))?,
-                );
+                let feed_facts: Vec<TypeFact> = info.inputs.values().map(spec_fact).collect();
+                let (plan, inferred) = compile_inferred(&self.inner, &request, &feed_facts)
+                    .map_err(|e| Error::Unsupported(format!("signature '{key}': {e}")))?;
+                let inferred =
+                    inferred.map_err(|e| Error::Model(format!("signature '{key}': {e}")))?;
+                let compiled = (Arc::new(plan), Arc::new(inferred));
                 self.inner
                     .compiled
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(key.to_string(), plan.clone());
-                plan
+                    .insert(key.to_string(), compiled.clone());
+                compiled
             }
         };
         Ok(Signature {
@@ -306,6 +314,7 @@ impl SavedModel {
             key: key.to_string(),
             info,
             plan,
+            inferred,
         })
     }
 
@@ -367,15 +376,38 @@ fn source_is_meta(source: &ModelSource) -> bool {
 const INIT_OP_KEY: &str = "__saved_model_init_op";
 
 fn compile(inner: &Inner, request: &Request) -> std::result::Result<Plan, String> {
+    compile_inferred(inner, request, &[]).map(|(plan, _)| plan)
+}
+
+/// Imports and compiles `request`; also infers what the fetched outputs
+/// will be from `feed_facts` (the inner result: a contradiction found by
+/// inference is a model error, not an unsupported op).
+fn compile_inferred(
+    inner: &Inner,
+    request: &Request,
+    feed_facts: &[TypeFact],
+) -> std::result::Result<(Plan, std::result::Result<Vec<TypeFact>, String>), String> {
     let empty = proto::GraphDef::default();
     let graph_def = inner.meta_graph.graph_def.as_ref().unwrap_or(&empty);
     let options = CompileOptions::optimized(inner.options.optimize);
     let feeds = request.feeds.len();
     with_big_stack(|| {
         let graph = import(graph_def, &inner.registry, request)?;
-        Plan::compile(&graph, feeds, options)
+        let inferred = infer_outputs(&graph, feed_facts);
+        Ok((Plan::compile(&graph, feeds, options)?, inferred))
     })
     .map_err(|e| e.to_string())?
+}
+
+/// What a signature input's spec says about the fed value (an undeclared
+/// shape says nothing).
+fn spec_fact(spec: &crate::spec::TensorSpec) -> TypeFact {
+    let shape = if spec.shape_declared {
+        spec.shape.as_deref()
+    } else {
+        None
+    };
+    TypeFact::of(spec.dtype.value_type(), shape)
 }
 
 fn run(inner: &Inner, plan: &Plan, feeds: Vec<Value>) -> std::result::Result<Vec<Value>, String> {
@@ -623,6 +655,18 @@ impl Signature {
     /// Declared inputs and outputs.
     pub fn info(&self) -> &SignatureInfo {
         &self.info
+    }
+
+    /// What static inference found for each output (dtype, partial shape)
+    /// before any call: often more than the SignatureDef declares, e.g. a
+    /// `[-1, -1]` output that is known to be `[-1, 10]`.
+    pub fn inferred_outputs(&self) -> BTreeMap<String, TypeFact> {
+        self.info
+            .outputs
+            .keys()
+            .cloned()
+            .zip(self.inferred.iter().cloned())
+            .collect()
     }
 
     /// The graph nodes a call runs, in order (after pruning and constant
