@@ -17,7 +17,7 @@ use crate::window::check_span;
 /// Work (m·n·k) above which a single GEMM uses several threads.
 const PARALLEL_WORK: usize = 1 << 18;
 /// Target size of one tile's im2col buffer, in elements.
-const TILE_ELEMENTS: usize = 1 << 16;
+const TILE_ELEMENTS: usize = 1 << 20;
 
 /// Validated sizes derived from a [`Conv3dGeometry`].
 pub(crate) struct Sizes {
