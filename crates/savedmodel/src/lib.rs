@@ -34,3 +34,8 @@ pub use savedmodel_tensor::{DType, Tensor};
 pub use source::ModelSource;
 pub use spec::{Encoding, TensorSpec, TfDType};
 pub use structured::{ArgSpec, ArgumentSignature};
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
