@@ -146,18 +146,22 @@ fn run_with_variables_from_uses_the_newer_checkpoint() {
     let expected = model.join("newer/expected.npz");
     let out = std::env::temp_dir().join(format!("savedmodel-cli-vf-{}", std::process::id()));
     let inputs = format!("x={}[x]", expected.display());
-    let (code, _, stderr) = savedmodel(&[
-        "run",
-        "--dir",
-        model.to_str().unwrap(),
-        "--inputs",
-        &inputs,
-        "--variables_from",
-        model.join("newer/model.ckpt").to_str().unwrap(),
-        "--outdir",
-        out.to_str().unwrap(),
-        "--overwrite",
-    ]);
+    let run = |flag: &str, checkpoint: &str, extra: &[&str]| {
+        let checkpoint = model.join(checkpoint);
+        let mut args = vec![
+            "run",
+            "--dir",
+            model.to_str().unwrap(),
+            "--inputs",
+            &inputs,
+            flag,
+            checkpoint.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        savedmodel(&args)
+    };
+    let outdir = ["--outdir", out.to_str().unwrap(), "--overwrite"];
+    let (code, _, stderr) = run("--variables_from", "newer/model.ckpt", &outdir);
     assert_eq!(code, 0, "{stderr}");
     let got = savedmodel::npy::read_array(&out.join("y.npy"), None).unwrap();
     let want = savedmodel::npy::read_array(&expected, Some("y")).unwrap();
@@ -174,15 +178,7 @@ fn run_with_variables_from_uses_the_newer_checkpoint() {
     }
     let _ = std::fs::remove_dir_all(&out);
 
-    let (code, _, stderr) = savedmodel(&[
-        "run",
-        "--dir",
-        model.to_str().unwrap(),
-        "--inputs",
-        &inputs,
-        "--variables-from",
-        model.join("mismatch/model.ckpt").to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = run("--variables-from", "mismatch/model.ckpt", &[]);
     assert_eq!(code, 1);
     assert!(stderr.contains("w: shape [3, 2] in the model"), "{stderr}");
 }

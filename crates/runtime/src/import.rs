@@ -63,6 +63,15 @@ struct Scope<'a> {
     chain: Vec<&'a str>,
 }
 
+/// A function about to be entered (see `Importer::enter_function`).
+struct Callee<'a> {
+    name: &'a str,
+    function: &'a FunctionDef,
+    signature: &'a savedmodel_format::proto::OpDef,
+    chain: Vec<&'a str>,
+    nodes: HashMap<&'a str, &'a NodeDef>,
+}
+
 struct Importer<'a> {
     registry: &'a Registry,
     library: HashMap<&'a str, &'a FunctionDef>,
@@ -506,45 +515,19 @@ impl<'a> Importer<'a> {
         controls: Vec<NodeId>,
     ) -> Result<Built, String> {
         let location = self.location(scope, &node.name);
-        let mut chain = self
-            .scopes
-            .get(scope)
-            .map(|s| s.chain.clone())
-            .unwrap_or_default();
-        if chain.contains(&callee) {
-            return Err(format!(
-                "{location}: function \"{callee}\" calls itself (directly or through others)"
-            ));
-        }
-        chain.push(callee);
-        if chain.len() > MAX_CALL_DEPTH {
-            return Err(format!(
-                "{location}: function calls nested deeper than {MAX_CALL_DEPTH}"
-            ));
-        }
-        let function = *self
-            .library
-            .get(callee)
-            .ok_or_else(|| format!("{location}: function \"{callee}\" not found"))?;
-        let signature = function
-            .signature
-            .as_ref()
-            .ok_or_else(|| format!("function \"{callee}\" has no signature"))?;
+        let Callee {
+            name: callee,
+            function,
+            signature,
+            chain,
+            nodes,
+        } = self.enter_function(scope, &location, callee)?;
         if signature.input_arg.len() != inputs.len() {
             return Err(format!(
                 "{location}: calls \"{callee}\" with {} inputs but it takes {}",
                 inputs.len(),
                 signature.input_arg.len()
             ));
-        }
-        let mut nodes = HashMap::new();
-        for n in &function.node_def {
-            if nodes.insert(n.name.as_str(), n).is_some() {
-                return Err(format!(
-                    "function \"{callee}\": two nodes are named \"{}\"",
-                    n.name
-                ));
-            }
         }
         let args = signature
             .input_arg
@@ -652,25 +635,24 @@ impl<'a> Importer<'a> {
 
     /// Compiles library function `name` into a standalone plan whose feeds
     /// are its arguments and whose outputs are its results.
-    fn function_plan(
-        &mut self,
+    /// Looks up function `name` called from `scope`: refuses recursion and
+    /// call chains past [`MAX_CALL_DEPTH`], and indexes its nodes by name.
+    fn enter_function(
+        &self,
         scope: usize,
         location: &str,
         name: &str,
-    ) -> Result<Arc<Plan>, String> {
-        if let Some(plan) = self.plans.get(name) {
-            return Ok(plan.clone());
-        }
+    ) -> Result<Callee<'a>, String> {
+        let (name, function): (&'a str, &'a FunctionDef) = self
+            .library
+            .get_key_value(name)
+            .map(|(k, f)| (*k, *f))
+            .ok_or_else(|| format!("{location}: function \"{name}\" not found"))?;
         let mut chain = self
             .scopes
             .get(scope)
             .map(|s| s.chain.clone())
             .unwrap_or_default();
-        let name: &'a str = self
-            .library
-            .get_key_value(name)
-            .map(|(k, _)| *k)
-            .ok_or_else(|| format!("{location}: function \"{name}\" not found"))?;
         if chain.contains(&name) {
             return Err(format!(
                 "{location}: function \"{name}\" calls itself (directly or through others)"
@@ -682,10 +664,6 @@ impl<'a> Importer<'a> {
                 "{location}: function calls nested deeper than {MAX_CALL_DEPTH}"
             ));
         }
-        let function = *self
-            .library
-            .get(name)
-            .ok_or_else(|| format!("{location}: function \"{name}\" not found"))?;
         let signature = function
             .signature
             .as_ref()
@@ -699,6 +677,31 @@ impl<'a> Importer<'a> {
                 ));
             }
         }
+        Ok(Callee {
+            name,
+            function,
+            signature,
+            chain,
+            nodes,
+        })
+    }
+
+    fn function_plan(
+        &mut self,
+        scope: usize,
+        location: &str,
+        name: &str,
+    ) -> Result<Arc<Plan>, String> {
+        if let Some(plan) = self.plans.get(name) {
+            return Ok(plan.clone());
+        }
+        let Callee {
+            name,
+            function,
+            signature,
+            chain,
+            nodes,
+        } = self.enter_function(scope, location, name)?;
         let mut sub = Importer {
             registry: self.registry,
             library: self.library.clone(),

@@ -390,21 +390,9 @@ pub fn infer(graph: &Graph, feeds: &[TypeFact]) -> Result<Vec<Option<Vec<TypeFac
     let mut facts: Vec<Option<Vec<TypeFact>>> = vec![None; graph.nodes.len()];
     for id in order {
         let node = &graph.nodes[id];
-        let inputs: Vec<TypeFact> = node
-            .inputs
-            .iter()
-            .map(|o| {
-                facts
-                    .get(o.node)
-                    .and_then(Option::as_ref)
-                    .and_then(|f| f.get(o.output))
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .collect();
-        let outputs = node_facts(graph, id, &inputs, feeds)
+        let inputs: Vec<TypeFact> = node.inputs.iter().map(|o| fact_at(&facts, o)).collect();
+        let mut outputs = node_facts(graph, id, &inputs, feeds)
             .map_err(|e| format!("node \"{}\" ({}): {e}", node.name, node.op.name()))?;
-        let mut outputs = outputs;
         outputs.resize(node.outputs, TypeFact::unknown());
         facts[id] = Some(outputs);
     }
@@ -414,18 +402,17 @@ pub fn infer(graph: &Graph, feeds: &[TypeFact]) -> Result<Vec<Option<Vec<TypeFac
 /// The facts of `graph`'s fetched outputs.
 pub fn infer_outputs(graph: &Graph, feeds: &[TypeFact]) -> Result<Vec<TypeFact>, String> {
     let facts = infer(graph, feeds)?;
-    Ok(graph
-        .outputs
-        .iter()
-        .map(|o| {
-            facts
-                .get(o.node)
-                .and_then(Option::as_ref)
-                .and_then(|f| f.get(o.output))
-                .cloned()
-                .unwrap_or_default()
-        })
-        .collect())
+    Ok(graph.outputs.iter().map(|o| fact_at(&facts, o)).collect())
+}
+
+/// The fact of one outlet (unknown when its node was not reached).
+fn fact_at(facts: &[Option<Vec<TypeFact>>], outlet: &crate::ir::Outlet) -> TypeFact {
+    facts
+        .get(outlet.node)
+        .and_then(Option::as_ref)
+        .and_then(|f| f.get(outlet.output))
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn node_facts(
