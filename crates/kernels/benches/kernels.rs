@@ -97,4 +97,57 @@ fn main() {
         2.0 * (112 * 112 * 32 * 9) as f64,
         t,
     );
+
+    resnet50_layers();
+}
+
+/// Every distinct convolution of Keras' ResNet50 at 224×224, batch 1, with
+/// how often it occurs; the weighted total is the model's convolution time
+/// (`input HxW, kernel, stride, in->out`).
+fn resnet50_layers() {
+    #[rustfmt::skip]
+    let layers: &[(usize, usize, usize, usize, usize, usize)] = &[
+        // (in_hw, k, stride, in_c, out_c, count)
+        (230, 7, 2, 3, 64, 1),
+        (56, 1, 1, 64, 64, 1), (56, 3, 1, 64, 64, 3), (56, 1, 1, 64, 256, 4), (56, 1, 1, 256, 64, 2),
+        (56, 1, 2, 256, 128, 1), (56, 1, 2, 256, 512, 1), (28, 3, 1, 128, 128, 4),
+        (28, 1, 1, 128, 512, 4), (28, 1, 1, 512, 128, 3),
+        (28, 1, 2, 512, 256, 1), (28, 1, 2, 512, 1024, 1), (14, 3, 1, 256, 256, 6),
+        (14, 1, 1, 256, 1024, 6), (14, 1, 1, 1024, 256, 5),
+        (14, 1, 2, 1024, 512, 1), (14, 1, 2, 1024, 2048, 1), (7, 3, 1, 512, 512, 3),
+        (7, 1, 1, 512, 2048, 3), (7, 1, 1, 2048, 512, 2),
+    ];
+    let (mut total, mut total_flops) = (0.0, 0.0);
+    for &(hw, k, stride, in_c, out_c, count) in layers {
+        let padding = if k == 3 {
+            Padding::Same
+        } else {
+            Padding::Valid
+        };
+        let g = Conv2dGeometry::new(
+            [1, hw, hw, in_c],
+            [k, k, in_c, out_c],
+            [stride, stride],
+            [1, 1],
+            padding,
+        )
+        .unwrap();
+        let input = data(hw * hw * in_c);
+        let filter = data(k * k * in_c * out_c);
+        let mut out = vec![0f32; g.out_h * g.out_w * out_c];
+        let flops = 2.0 * (g.out_h * g.out_w * out_c * k * k * in_c) as f64;
+        let t = best_time(|| conv2d_nhwc_f32(&g, &input, &filter, &mut out).unwrap());
+        report(
+            &format!("resnet50 {hw}x{hw} {k}x{k}/{stride} {in_c}->{out_c} x{count}"),
+            flops,
+            t,
+        );
+        total += t.as_secs_f64() * count as f64;
+        total_flops += flops * count as f64;
+    }
+    println!(
+        "resnet50 convolutions: {:.2} ms, {:.1} GFLOP/s",
+        total * 1e3,
+        total_flops / total / 1e9
+    );
 }

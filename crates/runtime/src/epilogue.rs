@@ -171,43 +171,34 @@ pub fn apply(value: &mut Tensor, steps: &[(Epilogue, Option<&Tensor>)]) -> bool 
 }
 
 /// One step over `block`, which starts at element `start` (a multiple of
-/// `channels`).
+/// `channels`). The step is matched once, outside the element loop, so each
+/// arm is a tight loop the compiler vectorises.
 fn run_step(block: &mut [f32], start: usize, channels: usize, step: Epilogue, side: Side<'_>) {
-    let op = |x: f32, s: f32| -> f32 {
-        match step {
-            Epilogue::Add => x + s,
-            Epilogue::Sub => x - s,
-            Epilogue::SubFrom => s - x,
-            Epilogue::Mul => x * s,
-            Epilogue::Div => x / s,
-            Epilogue::DivInto => s / x,
-            Epilogue::Relu => {
-                if x > 0.0 {
-                    x
-                } else {
-                    0.0
-                }
-            }
-            Epilogue::Relu6 => x.clamp(0.0, 6.0),
-            Epilogue::LeakyRelu(alpha) => {
-                if x > 0.0 {
-                    x
-                } else {
-                    x * alpha
-                }
-            }
-        }
-    };
+    let at = (block, start, channels, side);
+    match step {
+        Epilogue::Add => map_side(at, |x, s| x + s),
+        Epilogue::Sub => map_side(at, |x, s| x - s),
+        Epilogue::SubFrom => map_side(at, |x, s| s - x),
+        Epilogue::Mul => map_side(at, |x, s| x * s),
+        Epilogue::Div => map_side(at, |x, s| x / s),
+        Epilogue::DivInto => map_side(at, |x, s| s / x),
+        Epilogue::Relu => map_side(at, |x, _| if x > 0.0 { x } else { 0.0 }),
+        Epilogue::Relu6 => map_side(at, |x, _| x.clamp(0.0, 6.0)),
+        Epilogue::LeakyRelu(alpha) => map_side(at, |x, _| if x > 0.0 { x } else { x * alpha }),
+    }
+}
+
+/// `x = op(x, s)` over `block` with `s` taken from `side` (see [`run_step`]).
+#[inline(always)]
+fn map_side(
+    (block, start, channels, side): (&mut [f32], usize, usize, Side<'_>),
+    op: impl Fn(f32, f32) -> f32,
+) {
     match side {
-        Side::None | Side::Scalar(_) => {
-            let s = match side {
-                Side::Scalar(s) => s,
-                _ => 0.0,
-            };
-            block.iter_mut().for_each(|x| *x = op(*x, s));
-        }
+        Side::None => block.iter_mut().for_each(|x| *x = op(*x, 0.0)),
+        Side::Scalar(s) => block.iter_mut().for_each(|x| *x = op(*x, s)),
         Side::Channel(per) => {
-            for row in block.chunks_mut(channels) {
+            for row in block.chunks_exact_mut(channels) {
                 row.iter_mut().zip(per).for_each(|(x, &s)| *x = op(*x, s));
             }
         }

@@ -1,5 +1,6 @@
-//! Opt-in: full-size Keras applications (ResNet50, MobileNetV2 at 224×224,
-//! 1000 classes) against TensorFlow. Generate them with
+//! Opt-in: full-size Keras applications (ResNet50, MobileNetV2,
+//! EfficientNetB0, DenseNet121 at 224×224, 1000 classes) against TensorFlow,
+//! with and without optimization passes. Generate them with
 //! `fixtures/regenerate.sh --full DIR` and run
 //! `SAVEDMODEL_FULL_FIXTURES=DIR cargo test --release -p savedmodel --test full_size`.
 //! Without the variable the test says so and does nothing.
@@ -22,16 +23,21 @@ fn full_size_applications_match_tensorflow() {
             path: root.join(m["path"].as_str().unwrap()),
         };
         for call in m["calls"].as_array().unwrap() {
-            let started = std::time::Instant::now();
-            common::run_call(&root, &entry, call, true)
-                .unwrap_or_else(|e| panic!("{}: {e}", m["name"]));
-            eprintln!(
-                "{}: matches TensorFlow (load + call {:?})",
-                m["name"],
-                started.elapsed()
-            );
-            passed += 1;
+            for optimize in [true, false] {
+                let started = std::time::Instant::now();
+                common::run_call(&root, &entry, call, optimize)
+                    .unwrap_or_else(|e| panic!("{} (optimize {optimize}): {e}", m["name"]));
+                eprintln!(
+                    "{} (optimize {optimize}): matches TensorFlow (load + call {:?})",
+                    m["name"],
+                    started.elapsed()
+                );
+                passed += 1;
+            }
         }
     }
-    assert!(passed >= 2, "only {passed} full-size calls");
+    assert!(
+        passed >= 8,
+        "only {passed} full-size calls (expected 4 models × 2 settings)"
+    );
 }

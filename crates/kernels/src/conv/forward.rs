@@ -135,7 +135,14 @@ pub(crate) fn conv3d<T: GemmScalar>(
     let threads = rayon::current_num_threads().max(1);
     let by_cache = (TILE_ELEMENTS / width.max(1)).max(8);
     let by_threads = s.rows.div_ceil(threads).max(8);
-    let tile = by_cache.min(by_threads);
+    // A small im2col matrix (late, narrow layers with big filters) is one
+    // GEMM parallelised inside: splitting its few rows across threads would
+    // make every thread pack the whole filter for little work.
+    let tile = if s.rows.saturating_mul(width) <= TILE_ELEMENTS {
+        s.rows
+    } else {
+        by_cache.min(by_threads)
+    };
     let work = |storage: &mut Vec<T>, t: usize, chunk: &mut [T], parallel: bool| -> Result<()> {
         let first = t * tile;
         let count = chunk.len() / g.out_c;
