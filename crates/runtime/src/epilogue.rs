@@ -133,6 +133,66 @@ fn side_of<'a>(shape: &[usize], side: &'a Tensor) -> Option<Side<'a>> {
 
 /// Elements per parallel task (a multiple of the channel count is taken).
 const CHUNK: usize = 1 << 14;
+/// Elements each step runs over before the next step starts (a multiple of
+/// the channel count is taken): small enough to stay in L1 between steps.
+const SUB_BLOCK: usize = 1 << 11;
+
+/// A chain of steps with their second operands classified against the
+/// chained value's shape, ready to run on any channel-aligned part of it.
+pub struct Chain<'a> {
+    steps: Vec<(Epilogue, Side<'a>)>,
+    channels: usize,
+}
+
+impl<'a> Chain<'a> {
+    /// Prepares `steps` for a chained value of `shape`; `None` when a step is
+    /// not covered by the fast path (the caller then runs the ops).
+    pub fn prepare(shape: &[usize], steps: &[(Epilogue, Option<&'a Tensor>)]) -> Option<Self> {
+        let channels = shape.last().copied().unwrap_or(1).max(1);
+        let mut prepared = Vec::with_capacity(steps.len());
+        for (step, side) in steps {
+            let side = match (step.is_binary(), side) {
+                (false, _) => Side::None,
+                (true, Some(t)) => side_of(shape, t)?,
+                (true, None) => return None,
+            };
+            prepared.push((*step, side));
+        }
+        Some(Chain {
+            steps: prepared,
+            channels,
+        })
+    }
+
+    /// Runs every step on `block`, which is the chained value's elements
+    /// `start..start + block.len()`; `start` must be a multiple of the
+    /// channel count (the last dimension).
+    pub fn run(&self, start: usize, block: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { self.run_avx2(start, block) };
+            return;
+        }
+        self.run_impl(start, block)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn run_avx2(&self, start: usize, block: &mut [f32]) {
+        self.run_impl(start, block)
+    }
+
+    #[inline(always)]
+    fn run_impl(&self, start: usize, block: &mut [f32]) {
+        let sub = (SUB_BLOCK / self.channels).max(1) * self.channels;
+        for (i, part) in block.chunks_mut(sub).enumerate() {
+            for (step, side) in &self.steps {
+                run_step(part, start + i * sub, self.channels, *step, *side);
+            }
+        }
+    }
+}
 
 /// Applies `steps` (with their second operands) to `value` in place, in
 /// one pass, if every step is covered by the fast path; returns false
@@ -141,38 +201,23 @@ pub fn apply(value: &mut Tensor, steps: &[(Epilogue, Option<&Tensor>)]) -> bool 
     if value.dtype() != DType::F32 {
         return false;
     }
-    let shape = value.shape().to_vec();
-    let channels = shape.last().copied().unwrap_or(1).max(1);
-    let mut sides = Vec::with_capacity(steps.len());
-    for (step, side) in steps {
-        let side = match (step.is_binary(), side) {
-            (false, _) => Side::None,
-            (true, Some(t)) => match side_of(&shape, t) {
-                Some(s) => s,
-                None => return false,
-            },
-            (true, None) => return false,
-        };
-        sides.push((*step, side));
-    }
+    let Some(chain) = Chain::prepare(value.shape(), steps) else {
+        return false;
+    };
     let Ok(data) = value.as_mut_slice::<f32>() else {
         return false;
     };
-    let chunk = (CHUNK / channels).max(1) * channels;
+    let chunk = (CHUNK / chain.channels).max(1) * chain.channels;
     data.par_chunks_mut(chunk)
         .enumerate()
-        .for_each(|(i, block)| {
-            let start = i * chunk;
-            for (step, side) in &sides {
-                run_step(block, start, channels, *step, *side);
-            }
-        });
+        .for_each(|(i, block)| chain.run(i * chunk, block));
     true
 }
 
 /// One step over `block`, which starts at element `start` (a multiple of
 /// `channels`). The step is matched once, outside the element loop, so each
 /// arm is a tight loop the compiler vectorises.
+#[inline(always)]
 fn run_step(block: &mut [f32], start: usize, channels: usize, step: Epilogue, side: Side<'_>) {
     let at = (block, start, channels, side);
     match step {

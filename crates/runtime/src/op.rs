@@ -75,6 +75,19 @@ pub trait Op: Any + Send + Sync + Debug {
     fn takes_resources(&self) -> bool {
         false
     }
+
+    /// Runs the op with an elementwise epilogue applied to its first output
+    /// part by part, as the kernel finishes each part (while it is in
+    /// cache). `None` when the op has no such path for these inputs; the
+    /// caller then runs [`Op::eval`] and the steps after it.
+    fn eval_then(
+        &self,
+        _ctx: &OpContext<'_>,
+        _inputs: &[Value],
+        _steps: &[(crate::epilogue::Epilogue, Option<&Tensor>)],
+    ) -> Option<Result<Vec<Value>, String>> {
+        None
+    }
 }
 
 /// Shorthand: one tensor output.

@@ -115,11 +115,14 @@ fn im2col<T: GemmScalar>(
 }
 
 /// `out = conv(input, filter)` for any geometry (see module docs).
+/// Then runs `post(first element, part)` on each finished tile (or, when
+/// the whole output is one GEMM, on channel-aligned parts in parallel).
 pub(crate) fn conv3d<T: GemmScalar>(
     g: &Conv3dGeometry,
     input: &[T],
     filter: &[T],
     out: &mut [T],
+    post: Option<super::Post<'_, T>>,
 ) -> Result<()> {
     let s = validate("conv", g, input.len(), filter.len(), out.len())?;
     if out.is_empty() {
@@ -127,6 +130,9 @@ pub(crate) fn conv3d<T: GemmScalar>(
     }
     if s.taps == 0 || s.cig == 0 {
         out.fill(T::ZERO);
+        if let Some(post) = post {
+            post_parallel(out, g.out_c, post);
+        }
         return Ok(());
     }
     let pointwise =
@@ -164,14 +170,34 @@ pub(crate) fn conv3d<T: GemmScalar>(
     };
     if tile >= s.rows {
         let parallel = s.rows.saturating_mul(width).saturating_mul(s.cog) >= PARALLEL_WORK;
-        work(&mut Vec::new(), 0, out, parallel)
+        work(&mut Vec::new(), 0, out, parallel)?;
+        if let Some(post) = post {
+            post_parallel(out, g.out_c, post);
+        }
+        Ok(())
     } else {
         out.par_chunks_mut(tile * g.out_c)
             .enumerate()
             .try_for_each_init(Vec::new, |storage, (t, chunk)| {
-                work(storage, t, chunk, false)
+                work(storage, t, chunk, false)?;
+                if let Some(post) = post {
+                    post(t * tile * g.out_c, chunk);
+                }
+                Ok(())
             })
     }
+}
+
+/// Elements per parallel `post` task (rounded to whole output pixels).
+const POST_CHUNK: usize = 1 << 14;
+
+/// `post` over `out` in parallel parts that start and end on pixel
+/// boundaries (`channels` elements each).
+fn post_parallel<T: GemmScalar>(out: &mut [T], channels: usize, post: super::Post<'_, T>) {
+    let chunk = (POST_CHUNK / channels.max(1)).max(1) * channels.max(1);
+    out.par_chunks_mut(chunk)
+        .enumerate()
+        .for_each(|(i, part)| post(i * chunk, part));
 }
 
 /// A `len`-element slice of `storage` starting on a 64-byte boundary, so the

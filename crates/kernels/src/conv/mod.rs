@@ -18,6 +18,10 @@ mod transpose;
 pub use crate::window::{output_size_and_pad, DimPadding, Padding};
 pub use geometry::{Conv2dGeometry, Conv3dGeometry};
 
+/// A step run on each finished part of a convolution's output:
+/// `post(first, part)` where `part` is `out[first..first + part.len()]`.
+pub type Post<'a, T> = &'a (dyn Fn(usize, &mut [T]) + Sync);
+
 use crate::error::Result;
 use crate::gemm::GemmScalar;
 use crate::num::Numeric;
@@ -31,7 +35,19 @@ pub fn conv2d_nhwc<T: GemmScalar>(
     filter_hwio: &[T],
     out: &mut [T],
 ) -> Result<()> {
-    forward::conv3d(&geom.to_3d(), input, filter_hwio, out)
+    forward::conv3d(&geom.to_3d(), input, filter_hwio, out, None)
+}
+
+/// [`conv3d_ndhwc`], then `post(first, part)` on every part of `out` as
+/// soon as it is computed (while it is in cache): `part` is
+/// `out[first..first + part.len()]`, `first` and the length are multiples of
+/// the output depth, and the parts cover `out` exactly once.
+pub fn conv3d_ndhwc_then<T: GemmScalar>(
+    geom: &Conv3dGeometry,
+    (input, filter_dhwio, out): (&[T], &[T], &mut [T]),
+    post: Post<'_, T>,
+) -> Result<()> {
+    forward::conv3d(geom, input, filter_dhwio, out, Some(post))
 }
 
 /// [`conv2d_nhwc`] for f32.
@@ -52,7 +68,7 @@ pub fn conv3d_ndhwc<T: GemmScalar>(
     filter_dhwio: &[T],
     out: &mut [T],
 ) -> Result<()> {
-    forward::conv3d(geom, input, filter_dhwio, out)
+    forward::conv3d(geom, input, filter_dhwio, out, None)
 }
 
 /// [`conv3d_ndhwc`] for f32.
@@ -117,10 +133,11 @@ pub fn depthwise_conv2d_nhwc<T: Numeric>(
     filter: &[T],
     out: &mut [T],
 ) -> Result<()> {
-    depthwise::depthwise_conv2d(geom, channel_multiplier, input, filter, out)
+    let row = depthwise::output_row::<T>;
+    depthwise::depthwise_conv2d(geom, channel_multiplier, (input, filter, out), row, None)
 }
 
-/// [`depthwise_conv2d_nhwc`] for f32.
+/// [`depthwise_conv2d_nhwc`] for f32 (AVX2 when the CPU has it).
 pub fn depthwise_conv2d_nhwc_f32(
     geom: &Conv2dGeometry,
     channel_multiplier: usize,
@@ -128,7 +145,28 @@ pub fn depthwise_conv2d_nhwc_f32(
     filter: &[f32],
     out: &mut [f32],
 ) -> Result<()> {
-    depthwise_conv2d_nhwc(geom, channel_multiplier, input, filter, out)
+    let row = depthwise::output_row_f32;
+    depthwise::depthwise_conv2d(geom, channel_multiplier, (input, filter, out), row, None)
+}
+
+/// [`depthwise_conv2d_nhwc_f32`], then `post(first, part)` on every part of
+/// `out` as soon as it is computed (while it is in cache): `part` is
+/// `out[first..first + part.len()]`, `first` and the length are multiples of
+/// the output depth, and the parts cover `out` exactly once.
+pub fn depthwise_conv2d_nhwc_f32_then(
+    geom: &Conv2dGeometry,
+    channel_multiplier: usize,
+    (input, filter, out): (&[f32], &[f32], &mut [f32]),
+    post: Post<'_, f32>,
+) -> Result<()> {
+    let row = depthwise::output_row_f32;
+    depthwise::depthwise_conv2d(
+        geom,
+        channel_multiplier,
+        (input, filter, out),
+        row,
+        Some(post),
+    )
 }
 
 /// TF `Conv2DBackpropInput` (transposed convolution). `geom` describes the

@@ -190,6 +190,55 @@ proptest! {
     }
 
     #[test]
+    fn depthwise_f32_build_matches_portable_build_and_post_covers_rows(
+        h in 1usize..12, w in 1usize..12, c in 1usize..40, mult in 1usize..3,
+        k in 1usize..4, s in 1usize..3, pad in padding(), seed in any::<u64>(),
+    ) {
+        let Ok(g) = Conv2dGeometry::depthwise([2, h, w, c], [k, k, c, mult], [s, s], [1, 1], pad)
+        else { return Ok(()) };
+        let input = values(g.to_3d().input_len().unwrap(), seed);
+        let filter = values(k * k * c * mult, seed ^ 3);
+        let mut portable = vec![f32::NAN; g.to_3d().output_len().unwrap()];
+        depthwise_conv2d_nhwc(&g, mult, &input, &filter, &mut portable).unwrap();
+        let seen = std::sync::Mutex::new(vec![0u8; portable.len()]);
+        let post = |start: usize, part: &mut [f32]| {
+            assert_eq!(start % g.out_c, 0);
+            assert_eq!(part.len() % g.out_c, 0);
+            seen.lock().unwrap()[start..start + part.len()].iter_mut().for_each(|v| *v += 1);
+            part.iter_mut().for_each(|v| *v = *v * 2.0 + 1.0);
+        };
+        let mut fused = vec![f32::NAN; portable.len()];
+        depthwise_conv2d_nhwc_f32_then(&g, mult, (&input, &filter, &mut fused), &post).unwrap();
+        prop_assert!(seen.into_inner().unwrap().iter().all(|&v| v == 1));
+        let expected: Vec<f32> = portable.iter().map(|v| v * 2.0 + 1.0).collect();
+        prop_assert_eq!(fused, expected);
+    }
+
+    #[test]
+    fn conv_post_runs_once_per_element_on_channel_aligned_parts(
+        h in 1usize..40, w in 1usize..40, ci in 1usize..6, co in 1usize..9,
+        k in 1usize..4, s in 1usize..3, seed in any::<u64>(),
+    ) {
+        let Ok(g) = Conv2dGeometry::new([1, h, w, ci], [k, k, ci, co], [s, s], [1, 1], Padding::Same)
+        else { return Ok(()) };
+        let g3 = g.to_3d();
+        let input = values(g3.input_len().unwrap(), seed);
+        let filter = values(g3.filter_len().unwrap(), seed ^ 4);
+        let seen = std::sync::Mutex::new(vec![0u8; g3.output_len().unwrap()]);
+        let post = |start: usize, part: &mut [f32]| {
+            assert_eq!(start % co, 0);
+            assert_eq!(part.len() % co, 0);
+            seen.lock().unwrap()[start..start + part.len()].iter_mut().for_each(|v| *v += 1);
+            part.iter_mut().for_each(|v| *v -= 0.5);
+        };
+        let mut out = vec![f32::NAN; g3.output_len().unwrap()];
+        conv3d_ndhwc_then(&g3, (&input, &filter, &mut out), &post).unwrap();
+        prop_assert!(seen.into_inner().unwrap().iter().all(|&v| v == 1));
+        let expected: Vec<f32> = naive_conv3d(&g3, &input, &filter).iter().map(|v| v - 0.5).collect();
+        prop_assert_eq!(out, expected);
+    }
+
+    #[test]
     fn conv2d_transpose_matches_naive(
         batch in 1usize..3, h in 1usize..9, w in 1usize..9, ci in 1usize..4, co in 1usize..4,
         kh in 1usize..4, kw in 1usize..4, sh in 1usize..4, sw in 1usize..4,
@@ -378,4 +427,34 @@ fn transpose_hand_example() {
         err.to_string().contains("expected 4 elements, got 3"),
         "{err}"
     );
+}
+
+#[test]
+fn conv_post_on_tiled_output_matches_conv_then_post() {
+    // 200×200 outputs × 288-wide rows exceed one im2col tile: the parallel
+    // tiled path runs `post` per tile.
+    let g = Conv2dGeometry::new(
+        [1, 200, 200, 32],
+        [3, 3, 32, 4],
+        [1, 1],
+        [1, 1],
+        Padding::Same,
+    )
+    .unwrap();
+    let g3 = g.to_3d();
+    let input = values(g3.input_len().unwrap(), 11);
+    let filter = values(g3.filter_len().unwrap(), 12);
+    let mut plain = vec![0f32; g3.output_len().unwrap()];
+    conv2d_nhwc_f32(&g, &input, &filter, &mut plain).unwrap();
+    let parts = std::sync::atomic::AtomicUsize::new(0);
+    let post = |start: usize, part: &mut [f32]| {
+        assert_eq!(start % 4, 0);
+        parts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        part.iter_mut().for_each(|v| *v = v.max(0.0));
+    };
+    let mut fused = vec![f32::NAN; plain.len()];
+    conv3d_ndhwc_then(&g3, (&input, &filter, &mut fused), &post).unwrap();
+    assert!(parts.into_inner() > 1);
+    let expected: Vec<f32> = plain.iter().map(|v| v.max(0.0)).collect();
+    assert_eq!(fused, expected);
 }

@@ -62,12 +62,6 @@ impl Op for Fused {
         let (head_args, sides) = inputs
             .split_at_checked(self.head_inputs)
             .ok_or("fused op: missing inputs")?;
-        let mut outputs = self.head.eval(ctx, head_args)?;
-        let first = outputs.first_mut().ok_or("fused op: head has no output")?;
-        let mut value = match std::mem::replace(first, Value::Resource(0)) {
-            Value::Tensor(t) => t,
-            Value::Resource(id) => ctx.resources.read(id)?,
-        };
         let mut side_args = sides.iter();
         let mut fast: Vec<(Epilogue, Option<&savedmodel_tensor::Tensor>)> =
             Vec::with_capacity(self.steps.len());
@@ -86,6 +80,15 @@ impl Op for Fused {
                     .map_err(|e| e.to_string())?,
             ));
         }
+        if let Some(done) = self.head.eval_then(ctx, head_args, &fast) {
+            return done;
+        }
+        let mut outputs = self.head.eval(ctx, head_args)?;
+        let first = outputs.first_mut().ok_or("fused op: head has no output")?;
+        let mut value = match std::mem::replace(first, Value::Resource(0)) {
+            Value::Tensor(t) => t,
+            Value::Resource(id) => ctx.resources.read(id)?,
+        };
         if !epilogue::apply(&mut value, &fast) {
             // Step by step through the original ops.
             for (step, side) in self.steps.iter().zip(side_values) {

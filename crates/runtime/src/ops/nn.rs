@@ -15,6 +15,7 @@ use savedmodel_kernels::{gemm, softmax};
 use savedmodel_tensor::{bf16, f16, Complex32, Complex64, DType, Element, Tensor};
 
 use crate::attrs::Attrs;
+use crate::epilogue::{Chain, Epilogue};
 use crate::op::{input, one, Op, OpContext};
 use crate::ops::cast::cast;
 use crate::ops::common::{same_type, usize_vec};
@@ -420,6 +421,9 @@ impl Op for Conv2d {
             (input(inputs, 0)?, input(inputs, 1)?, None)
         };
         if self.kind == ConvKind::Depthwise {
+            if let Some(done) = self.f32_then(data, filter, &[]) {
+                return done.and_then(one);
+            }
             return one(real_dispatch!(
                 data.dtype(),
                 depthwise_t,
@@ -434,6 +438,53 @@ impl Op for Conv2d {
             DType::I32 => self.run::<i32>(t, sizes),
             other => Err(format!("convolution on {other} is not supported")),
         })?)
+    }
+
+    fn eval_then(
+        &self,
+        _: &OpContext<'_>,
+        inputs: &[Value],
+        steps: &[(Epilogue, Option<&Tensor>)],
+    ) -> Option<Result<Vec<Value>, String>> {
+        let (x, filter) = (input(inputs, 0).ok()?, input(inputs, 1).ok()?);
+        Some(self.f32_then(x, filter, steps)?.and_then(one))
+    }
+}
+
+impl Conv2d {
+    /// The f32 forward or depthwise convolution with `steps` run on each
+    /// finished part of the output (see [`Op::eval_then`]).
+    fn f32_then(
+        &self,
+        x: &Tensor,
+        filter: &Tensor,
+        steps: &[(Epilogue, Option<&Tensor>)],
+    ) -> Option<Result<Tensor, String>> {
+        let (data, f) = (x.as_slice::<f32>().ok()?, filter.as_slice::<f32>().ok()?);
+        let (x_dims, f_dims) = (dims4(x).ok()?, dims4(filter).ok()?);
+        let args = (self.strides, self.dilations, self.padding);
+        let geom = match self.kind {
+            ConvKind::Forward => Conv2dGeometry::new(x_dims, f_dims, args.0, args.1, args.2),
+            ConvKind::Depthwise => {
+                Conv2dGeometry::depthwise(x_dims, f_dims, args.0, args.1, args.2)
+            }
+            ConvKind::Transpose => return None,
+        }
+        .ok()?;
+        let shape = vec![geom.batch, geom.out_h, geom.out_w, geom.out_c];
+        let chain = Chain::prepare(&shape, steps)?;
+        let post = |start: usize, part: &mut [f32]| chain.run(start, part);
+        let mut out = vec![0f32; shape.iter().product()];
+        let done = match self.kind {
+            ConvKind::Depthwise => {
+                conv::depthwise_conv2d_nhwc_f32_then(&geom, f_dims[3], (data, f, &mut out), &post)
+            }
+            _ => conv::conv3d_ndhwc_then(&geom.to_3d(), (data, f, &mut out), &post),
+        };
+        Some(
+            done.map_err(err)
+                .and_then(|()| Tensor::from_vec(shape, out).map_err(err)),
+        )
     }
 }
 
