@@ -170,7 +170,24 @@ pub(crate) fn conv3d<T: GemmScalar>(
     };
     if tile >= s.rows {
         let parallel = s.rows.saturating_mul(width).saturating_mul(s.cog) >= PARALLEL_WORK;
-        work(&mut Vec::new(), 0, out, parallel)?;
+        let few = if pointwise {
+            FEW_ROWS
+        } else {
+            FEW_ROWS_GATHERED
+        };
+        if parallel && g.groups == 1 && threads > 1 && s.rows <= few {
+            let mut storage = Vec::new();
+            let (lhs, l) = if pointwise {
+                (input, Strided::rows(0, g.in_c))
+            } else {
+                let buf = aligned_scratch(&mut storage, s.rows * width);
+                im2col(g, &s, input, 0, 0, buf);
+                (&*buf, Strided::rows(0, width))
+            };
+            by_column_blocks((s.rows, width, g.out_c), lhs, l, filter, out, threads)?;
+        } else {
+            work(&mut Vec::new(), 0, out, parallel)?;
+        }
         if let Some(post) = post {
             post_parallel(out, g.out_c, post);
         }
@@ -186,6 +203,58 @@ pub(crate) fn conv3d<T: GemmScalar>(
                 Ok(())
             })
     }
+}
+
+/// Output rows up to which a single-GEMM convolution splits its output
+/// channels across threads instead of leaving the split to the GEMM (which
+/// splits rows); a gathered (im2col) product with up to `FEW_ROWS_GATHERED`
+/// rows does too. Measured on ResNet50's late layers (`cargo bench -p
+/// savedmodel-kernels`).
+const FEW_ROWS: usize = 128;
+const FEW_ROWS_GATHERED: usize = 512;
+
+/// `out = lhs · filter` (`rows × width` by `width × n`) with the `n` output
+/// columns cut into one block per thread. With few rows (late layers with
+/// big filters) splitting rows leaves threads idle or makes each pack the
+/// whole filter; a column block packs only its own part of the filter.
+fn by_column_blocks<T: GemmScalar>(
+    (rows, width, n): (usize, usize, usize),
+    lhs: &[T],
+    l: Strided,
+    filter: &[T],
+    out: &mut [T],
+    threads: usize,
+) -> Result<()> {
+    const ALIGN: usize = 16;
+    let block = n.div_ceil(threads).div_ceil(ALIGN) * ALIGN;
+    let starts: Vec<usize> = (0..n).step_by(block.max(1)).collect();
+    let parts = starts
+        .par_iter()
+        .map(|&j| {
+            let nb = block.min(n - j);
+            let mut part = vec![T::ZERO; rows * nb];
+            let dims = (rows, width, nb);
+            let rhs = Strided::rows(j, n);
+            gemm_strided(
+                dims,
+                &mut part,
+                Strided::rows(0, nb),
+                false,
+                lhs,
+                l,
+                filter,
+                rhs,
+                false,
+            )?;
+            Ok((j, nb, part))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (j, nb, part) in parts {
+        for (dst, src) in out.chunks_exact_mut(n).zip(part.chunks_exact(nb)) {
+            dst[j..j + nb].copy_from_slice(src);
+        }
+    }
+    Ok(())
 }
 
 /// Elements per parallel `post` task (rounded to whole output pixels).

@@ -458,3 +458,35 @@ fn conv_post_on_tiled_output_matches_conv_then_post() {
     let expected: Vec<f32> = plain.iter().map(|v| v.max(0.0)).collect();
     assert_eq!(fused, expected);
 }
+
+#[test]
+fn few_row_convolutions_split_by_columns_match_naive() {
+    // Late-layer shapes: few output rows, many channels (the column-block
+    // path when more than one thread runs), pointwise and gathered, with an
+    // output depth that is not a multiple of the block alignment.
+    for (hw, k, stride, ci, co) in [(7, 1, 1, 64, 300), (14, 1, 2, 96, 256), (9, 3, 1, 48, 130)] {
+        let padding = if k == 3 {
+            Padding::Same
+        } else {
+            Padding::Valid
+        };
+        let g = Conv2dGeometry::new(
+            [1, hw, hw, ci],
+            [k, k, ci, co],
+            [stride, stride],
+            [1, 1],
+            padding,
+        )
+        .unwrap();
+        let g3 = g.to_3d();
+        let input = values(g3.input_len().unwrap(), 21);
+        let filter = values(g3.filter_len().unwrap(), 22);
+        let mut out = vec![f32::NAN; g3.output_len().unwrap()];
+        conv2d_nhwc_f32(&g, &input, &filter, &mut out).unwrap();
+        assert_eq!(
+            out,
+            naive_conv3d(&g3, &input, &filter),
+            "{hw}x{hw} {k}x{k}/{stride} {ci}->{co}"
+        );
+    }
+}
