@@ -62,6 +62,12 @@ impl ModelDir {
     }
 }
 
+/// mimalloc keeps freed pages for reuse: a model call allocates and frees
+/// the same activation sizes every time, and the system allocator would
+/// hand large ones back to the kernel and fault them in again per call.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {

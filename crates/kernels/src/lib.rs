@@ -28,6 +28,7 @@ mod simd;
 pub mod softmax;
 mod strided;
 pub mod util;
+pub mod vmath;
 pub mod window;
 
 pub use error::{KernelError, Result};

@@ -9,6 +9,7 @@
 //! Expm1, Square, Sign (`x / |x|`), Sin, Cos, Tan, Tanh and Sigmoid,
 //! computed in complex128.
 
+use savedmodel_kernels::vmath::{self, map_f32};
 use savedmodel_tensor::{bf16, f16, Complex32, Complex64, DType, Tensor};
 
 use crate::attrs::Attrs;
@@ -155,26 +156,36 @@ fn unary_float<T: Arith>(kind: Un, a: &Tensor) -> Result<Tensor, String> {
         _ => 0.0,
     };
     if T::DTYPE == DType::F32 {
-        // f32 in f32 where the result is exactly rounded either way.
-        if let Some(g) = f32_fast(kind) {
-            return arith::map::<f32, f32>(a, g);
+        if let Some(done) = unary_f32(kind, a) {
+            return done;
         }
     }
     arith::map::<T, T>(a, move |x| T::from_f64(f(x.to_f64(), alpha)))
 }
 
-fn f32_fast(kind: Un) -> Option<fn(f32) -> f32> {
-    Some(match kind {
-        Un::Neg => |x| -x,
-        Un::Abs => |x| x.abs(),
-        Un::Square => |x| x * x,
-        Un::Relu => |x| if x > 0.0 { x } else { 0.0 },
-        Un::Relu6 => |x| x.clamp(0.0, 6.0),
-        Un::Floor => |x| x.floor(),
-        Un::Ceil => |x| x.ceil(),
-        Un::Sqrt => |x| x.sqrt(),
+/// f32 computed in f32 with vectorised loops: exactly rounded either way
+/// for the simple ops, within 2 ulp for Exp and Sigmoid (TF's own kernels
+/// are polynomial approximations too; see `savedmodel_kernels::vmath`).
+/// `None` for the ops computed in f64 and rounded.
+fn unary_f32(kind: Un, a: &Tensor) -> Option<Result<Tensor, String>> {
+    let x = match a.as_slice::<f32>() {
+        Ok(x) => x,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let out = match kind {
+        Un::Neg => map_f32(x, |v| -v),
+        Un::Abs => map_f32(x, f32::abs),
+        Un::Square => map_f32(x, |v| v * v),
+        Un::Relu => map_f32(x, |v| if v > 0.0 { v } else { 0.0 }),
+        Un::Relu6 => map_f32(x, |v| v.clamp(0.0, 6.0)),
+        Un::Floor => map_f32(x, f32::floor),
+        Un::Ceil => map_f32(x, f32::ceil),
+        Un::Sqrt => map_f32(x, f32::sqrt),
+        Un::Exp => map_f32(x, vmath::exp),
+        Un::Sigmoid => map_f32(x, vmath::sigmoid),
         _ => return None,
-    })
+    };
+    Some(Tensor::from_vec(a.shape().to_vec(), out).map_err(|e| e.to_string()))
 }
 
 fn unary_int<T: Arith>(kind: Un, a: &Tensor) -> Result<Tensor, String> {
