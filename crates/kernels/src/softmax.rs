@@ -59,6 +59,20 @@ pub fn softmax<T: Float>(input: &[T], row_len: usize, out: &mut [T]) -> Result<(
     })
 }
 
+/// [`softmax`] for f32, exponentiating with the vectorisable
+/// [`crate::vmath::exp`] (within 2 ulp) instead of a libm call per element.
+pub fn softmax_f32(input: &[f32], row_len: usize, out: &mut [f32]) -> Result<()> {
+    rows("softmax", input, row_len, out, |x, y| {
+        let max = row_max(x);
+        for (yv, &xv) in y.iter_mut().zip(x) {
+            *yv = crate::vmath::exp(xv - max);
+        }
+        let sum: f32 = y.iter().sum();
+        let inv = 1.0 / sum;
+        y.iter_mut().for_each(|v| *v *= inv);
+    })
+}
+
 /// Log-softmax of each row of `row_len` elements; `out` is overwritten.
 pub fn log_softmax<T: Float>(input: &[T], row_len: usize, out: &mut [T]) -> Result<()> {
     rows("log_softmax", input, row_len, out, |x, y| {
@@ -98,5 +112,27 @@ mod tests {
         assert!(out
             .chunks(10)
             .all(|r| (r.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+    }
+
+    #[test]
+    fn f32_softmax_matches_the_generic_one() {
+        let x: Vec<f32> = (0..7_000)
+            .map(|i| ((i * 37) % 101) as f32 * 0.37 - 18.0)
+            .collect();
+        for row in [1, 7, 100, 1000] {
+            let (mut fast, mut generic) = (vec![0f32; x.len()], vec![0f32; x.len()]);
+            softmax_f32(&x, row, &mut fast).unwrap();
+            softmax(&x, row, &mut generic).unwrap();
+            for (a, b) in fast.iter().zip(&generic) {
+                assert!(
+                    (a - b).abs() <= 4.0 * f32::EPSILON * b.abs().max(f32::MIN_POSITIVE),
+                    "{a} vs {b}"
+                );
+            }
+        }
+        let mut y = [0f32; 3];
+        softmax_f32(&[f32::NEG_INFINITY, 0.0, 1.0], 3, &mut y).unwrap();
+        assert_eq!(y[0], 0.0);
+        assert!(softmax_f32(&[1.0; 4], 3, &mut [0f32; 4]).is_err());
     }
 }

@@ -530,6 +530,11 @@ impl Op for Softmax {
 }
 
 fn softmax_t<T: Float + Element>(x: &Tensor, row: usize, log: bool) -> Result<Tensor, String> {
+    if let (false, Ok(v)) = (log, x.as_slice::<f32>()) {
+        let mut y = vec![0f32; v.len()];
+        softmax::softmax_f32(v, row, &mut y).map_err(err)?;
+        return Tensor::from_vec(x.shape().to_vec(), y).map_err(err);
+    }
     let v = x.as_slice::<T>().map_err(err)?;
     let mut y = vec![T::ZERO; v.len()];
     if log {

@@ -202,6 +202,38 @@ fn load(entry: &Entry, tags: Vec<String>, optimize: bool) -> Result<Arc<SavedMod
 }
 
 /// Runs one manifest call (references under `root`) and compares with TF.
+/// The dtype the manifest records for a signature's input or output
+/// (`side` is `"inputs"` or `"outputs"`) in the meta graph with `tags`.
+fn declared_dtype<'a>(
+    entry: &'a Entry,
+    tags: &[String],
+    key: &str,
+    side: &str,
+    name: &str,
+) -> Option<&'a str> {
+    entry.json["meta_graphs"].as_array()?.iter().find(|mg| {
+        let mut have: Vec<&str> = mg["tags"]
+            .as_array()
+            .map(|t| t.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        let mut want: Vec<&str> = tags.iter().map(String::as_str).collect();
+        have.sort_unstable();
+        want.sort_unstable();
+        have == want
+    })?["signatures"][key][side][name]["dtype"]
+        .as_str()
+}
+
+/// npz has no bfloat16: the fixtures store its raw bit patterns as `<u2`
+/// (fixtures/README.md); this turns such an array back into bfloat16.
+fn bf16_from_bits(t: &savedmodel::Tensor) -> Result<savedmodel::Tensor, String> {
+    let bits = t
+        .as_slice::<u16>()
+        .map_err(|e| format!("bfloat16 reference stored as {}: {e}", t.dtype()))?;
+    let values: Vec<half::bf16> = bits.iter().map(|&b| half::bf16::from_bits(b)).collect();
+    savedmodel::Tensor::from_vec(t.shape().to_vec(), values).map_err(|e| e.to_string())
+}
+
 pub fn run_call(
     root: &Path,
     entry: &Entry,
@@ -219,7 +251,7 @@ pub fn run_call(
         atol: call["atol"].as_f64().unwrap_or(1e-5),
         rtol: call["rtol"].as_f64().unwrap_or(1e-4),
     };
-    let model = load(entry, tags, optimize)?;
+    let model = load(entry, tags.clone(), optimize)?;
     let names = npy::npz_names(&reference).map_err(|e| e.to_string())?;
     let read = |k: &str| npy::read_array(&reference, Some(k)).map_err(|e| e.to_string());
     let outputs: BTreeMap<String, savedmodel::Tensor> = match call["signature"].as_str() {
@@ -227,7 +259,13 @@ pub fn run_call(
             let signature = model.signature(key).map_err(|e| e.to_string())?;
             let mut inputs = Vec::new();
             for n in names.iter().filter_map(|n| n.strip_prefix("input/")) {
-                inputs.push((n.to_string(), read(&format!("input/{n}"))?));
+                let value = read(&format!("input/{n}"))?;
+                let value = if declared_dtype(entry, &tags, key, "inputs", n) == Some("bfloat16") {
+                    bf16_from_bits(&value)?
+                } else {
+                    value
+                };
+                inputs.push((n.to_string(), value));
             }
             signature.call(inputs).map_err(|e| e.to_string())?
         }
@@ -264,6 +302,14 @@ pub fn run_call(
     };
     for n in names.iter().filter_map(|n| n.strip_prefix("output/")) {
         let want = read(&format!("output/{n}"))?;
+        let declared = call["signature"]
+            .as_str()
+            .and_then(|key| declared_dtype(entry, &tags, key, "outputs", n));
+        let want = if declared == Some("bfloat16") {
+            bf16_from_bits(&want)?
+        } else {
+            want
+        };
         let got = outputs.get(n).ok_or_else(|| format!("no output '{n}'"))?;
         compare(got, &want, tol).map_err(|e| format!("output '{n}': {e}"))?;
     }
