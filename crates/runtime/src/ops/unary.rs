@@ -2,8 +2,10 @@
 //! Log1p, Expm1, Square, Sign, Round (half to even), Rint, Floor, Ceil, Erf,
 //! Erfc, Sin, Cos, Tan, Tanh, Sigmoid, Softplus, Softsign, Relu, Relu6, Elu,
 //! Selu, LeakyRelu (`alpha`); predicates IsNan, IsInf, IsFinite, LogicalNot.
-//! Floats (f32, f64, f16, bf16) compute in f64 and round once (f32 keeps a
-//! direct path where that is exact); integers support the non-transcendental
+//! Floats (f32, f64, f16, bf16) compute in f64 and round once, except f32
+//! Neg/Abs/Square/Relu/Relu6/Floor/Ceil/Sqrt (exact in f32) and Exp,
+//! Sigmoid, Tanh and Erf (vectorised f32 approximations, see `unary_f32`);
+//! integers support the non-transcendental
 //! ones (Neg, Abs, Square, Sign, Relu, Relu6, rounding: the identity);
 //! complex64/128 support Neg, Sqrt, Rsqrt, Reciprocal, Exp, Log, Log1p,
 //! Expm1, Square, Sign (`x / |x|`), Sin, Cos, Tan, Tanh and Sigmoid,
@@ -164,8 +166,9 @@ fn unary_float<T: Arith>(kind: Un, a: &Tensor) -> Result<Tensor, String> {
 }
 
 /// f32 computed in f32 with vectorised loops: exactly rounded either way
-/// for the simple ops, within 2 ulp for Exp and Sigmoid (TF's own kernels
-/// are polynomial approximations too; see `savedmodel_kernels::vmath`).
+/// for the simple ops; Exp and Sigmoid within 2 ulp, Tanh within 4, Erf
+/// within 2e-7 absolute (TF's own kernels are polynomial approximations
+/// too; see `savedmodel_kernels::vmath`).
 /// `None` for the ops computed in f64 and rounded.
 fn unary_f32(kind: Un, a: &Tensor) -> Option<Result<Tensor, String>> {
     let x = match a.as_slice::<f32>() {
@@ -183,6 +186,8 @@ fn unary_f32(kind: Un, a: &Tensor) -> Option<Result<Tensor, String>> {
         Un::Sqrt => map_f32(x, f32::sqrt),
         Un::Exp => map_f32(x, vmath::exp),
         Un::Sigmoid => map_f32(x, vmath::sigmoid),
+        Un::Tanh => map_f32(x, vmath::tanh),
+        Un::Erf => map_f32(x, vmath::erf),
         _ => return None,
     };
     Some(Tensor::from_vec(a.shape().to_vec(), out).map_err(|e| e.to_string()))
