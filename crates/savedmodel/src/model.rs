@@ -230,6 +230,11 @@ impl SavedModel {
             compiled: Mutex::new(HashMap::new()),
         });
         restore_and_init(&inner, &source, own_trackable.as_ref())?;
+        // The restored variables are copies; the mapped checkpoint bytes
+        // need not stay resident beside them.
+        if let Some(variables) = &inner.variables {
+            variables.release_resident_pages();
+        }
         Ok(SavedModel { inner, source })
     }
 

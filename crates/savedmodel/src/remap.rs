@@ -30,6 +30,15 @@ pub(crate) struct VariableSource {
 }
 
 impl VariableSource {
+    /// Drops the checkpoints' mapped pages from the resident set (see
+    /// [`Checkpoint::release_resident_pages`]).
+    pub(crate) fn release_resident_pages(&self) {
+        self.own.iter().for_each(Checkpoint::release_resident_pages);
+        if let Some((other, _)) = &self.other {
+            other.release_resident_pages();
+        }
+    }
+
     /// The model's own checkpoint, read by its own keys.
     pub(crate) fn own(checkpoint: Option<Checkpoint>) -> Option<VariableSource> {
         checkpoint.map(|c| VariableSource {

@@ -43,6 +43,43 @@ impl Shard {
         })
     }
 
+    /// Drops the shard's pages from this process's resident set (they stay
+    /// in the OS page cache). Advisory: later reads fault them back in from
+    /// the file, unchanged; where the OS does not support it nothing happens.
+    pub fn release_resident(&self) {
+        #[cfg(unix)]
+        {
+            // SAFETY: the map is a read-only shared mapping of a file that is
+            // never written while mapped (see `open`): MADV_DONTNEED only
+            // drops page-table entries, and the next access maps the same
+            // file bytes again, so no borrowed slice can observe a change.
+            let _ = unsafe {
+                self.map
+                    .unchecked_advise(memmap2::UncheckedAdvice::DontNeed)
+            };
+        }
+    }
+
+    /// [`Shard::release_resident`] for the whole pages inside
+    /// `[offset, offset + size)`, once that tensor has been copied out.
+    pub fn release_range(&self, offset: usize, size: usize) {
+        const PAGE: usize = 4096;
+        let start = offset.div_ceil(PAGE).saturating_mul(PAGE);
+        let end = offset.saturating_add(size).min(self.map.len()) / PAGE * PAGE;
+        #[cfg(unix)]
+        if end > start {
+            // SAFETY: as in `release_resident`: a read-only shared file
+            // mapping, whose dropped pages are re-read unchanged from the file.
+            let _ = unsafe {
+                self.map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    start,
+                    end - start,
+                )
+            };
+        }
+    }
+
     /// The shard's length in bytes.
     pub fn len(&self) -> u64 {
         self.map.len() as u64

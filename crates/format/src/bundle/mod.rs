@@ -118,6 +118,14 @@ impl Checkpoint {
         &self.prefix
     }
 
+    /// Drops the mapped data shards' pages from this process's resident set
+    /// once their tensors have been read (e.g. after a model restored its
+    /// variables): they stay in the OS page cache and are faulted back in,
+    /// unchanged, if read again.
+    pub fn release_resident_pages(&self) {
+        self.shards.iter().for_each(Shard::release_resident);
+    }
+
     /// Number of data shard files.
     pub fn num_shards(&self) -> usize {
         self.shards.len()

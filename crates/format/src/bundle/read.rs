@@ -124,7 +124,11 @@ impl Checkpoint {
             return Tensor::from_vec(entry.shape.clone(), values).map_err(|e| bad(e.to_string()));
         }
         let bytes = self.checked_bytes(name, location)?;
-        decode_numeric(entry.dtype, &entry.shape, bytes, self.header.big_endian).map_err(bad)
+        let tensor = decode_numeric(entry.dtype, &entry.shape, bytes, self.header.big_endian);
+        // The tensor is a copy: the mapped bytes need not stay resident
+        // (loading a model would otherwise hold the checkpoint twice).
+        shard.release_range(location.offset, location.size);
+        tensor.map_err(bad)
     }
 
     /// Decodes and checksums the strings of one stored entry.
