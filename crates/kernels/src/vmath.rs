@@ -127,6 +127,39 @@ pub fn map_f32(a: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
     out
 }
 
+/// `f` over every element of `data`, in place (see [`map_f32`]).
+pub fn map_f32_inplace(data: &mut [f32], f: impl Fn(f32) -> f32 + Sync) {
+    if data.len() < PARALLEL_THRESHOLD {
+        map_inplace_chunk(data, &f);
+    } else {
+        data.par_chunks_mut(CHUNK)
+            .for_each(|part| map_inplace_chunk(part, &f));
+    }
+}
+
+fn map_inplace_chunk<F: Fn(f32) -> f32>(data: &mut [f32], f: &F) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { map_inplace_avx2(data, f) };
+        return;
+    }
+    map_inplace_impl(data, f)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn map_inplace_avx2<F: Fn(f32) -> f32>(data: &mut [f32], f: &F) {
+    map_inplace_impl(data, f)
+}
+
+#[inline(always)]
+fn map_inplace_impl<F: Fn(f32) -> f32>(data: &mut [f32], f: &F) {
+    for v in data {
+        *v = f(*v);
+    }
+}
+
 fn map_chunk<F: Fn(f32) -> f32>(src: &[f32], dst: &mut [f32], f: &F) {
     #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx2() {
@@ -265,5 +298,8 @@ mod tests {
         assert!(out.iter().zip(&a).all(|(o, x)| *o == x * 2.0));
         let b = map_f32(&a, sigmoid);
         assert!(b.iter().zip(&a).all(|(o, &x)| *o == sigmoid(x)));
+        let mut c = a.clone();
+        map_f32_inplace(&mut c, sigmoid);
+        assert_eq!(b, c);
     }
 }

@@ -76,6 +76,14 @@ pub trait Op: Any + Send + Sync + Debug {
         false
     }
 
+    /// [`Op::eval`] given ownership of the arguments (the plan passes each
+    /// value it no longer needs by move), so an op may write its result
+    /// over an input buffer nothing else holds. `args` may be left in any
+    /// state. The default runs [`Op::eval`].
+    fn eval_owned(&self, ctx: &OpContext<'_>, args: &mut Vec<Value>) -> Result<Vec<Value>, String> {
+        self.eval(ctx, args)
+    }
+
     /// Runs the op with an elementwise epilogue applied to its first output
     /// part by part, as the kernel finishes each part (while it is in
     /// cache). `None` when the op has no such path for these inputs; the

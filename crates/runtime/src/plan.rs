@@ -255,7 +255,7 @@ impl Plan {
                 let started = ctx.profile.map(|_| std::time::Instant::now());
                 let outputs = step
                     .op
-                    .eval(ctx, &args)
+                    .eval_owned(ctx, &mut args)
                     .map_err(|e| format!("node \"{}\" ({}): {e}", step.name, step.op.name()))?;
                 if let (Some(profile), Some(started)) = (ctx.profile, started) {
                     profile.record(step.op.name(), started.elapsed());

@@ -433,9 +433,13 @@ fn run_profiled(
             .map(|v| v as &dyn savedmodel_runtime::op::TensorSource),
         profile,
     };
+    // The whole call runs on a worker of the pool: each parallel kernel then
+    // forks from inside it (the calling worker takes a share at once),
+    // instead of the caller handing every op to the pool and sleeping until
+    // it is done, two thread switches per op.
     let values = match &inner.pool {
         Some(pool) => pool.install(|| plan.run(&ctx, feeds)),
-        None => plan.run(&ctx, feeds),
+        None => rayon::scope(|_| plan.run(&ctx, feeds)),
     }?;
     // A fetched TF1 variable (a ref output) is its current value.
     values

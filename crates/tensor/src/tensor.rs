@@ -122,6 +122,14 @@ macro_rules! elements {
             pub fn is_empty(&self) -> bool {
                 self.len() == 0
             }
+
+            /// True when no other tensor shares this buffer, so writing to
+            /// it through `&mut` needs no copy.
+            pub fn is_exclusive(&self) -> bool {
+                match self {
+                    $(Storage::$variant(v) => Arc::strong_count(v) == 1 && Arc::weak_count(v) == 0,)*
+                }
+            }
         }
     };
 }
@@ -388,6 +396,18 @@ impl Tensor {
             expected: T::DTYPE,
             actual,
         })
+    }
+
+    /// The elements as a mutable typed slice if this tensor is the only
+    /// owner of its buffer (no copy is ever made); `None` when the buffer is
+    /// shared or the dtype differs. Ops use it to write their result over an
+    /// input whose last use they are.
+    pub fn exclusive_slice_mut<T: Element>(&mut self) -> Option<&mut [T]> {
+        if self.storage.is_exclusive() {
+            T::slice_mut(&mut self.storage)
+        } else {
+            None
+        }
     }
 
     /// The same elements under another shape of equal element count.

@@ -16,6 +16,7 @@
 use savedmodel_kernels::broadcast::ternary_map;
 use savedmodel_tensor::{Complex32, Complex64, DType, Tensor};
 
+use crate::epilogue::{self, Epilogue};
 use crate::op::{input, one, Op, OpContext};
 use crate::ops::arith::{self, zip, zip_complex, Arith, Cplx};
 use crate::registry::Registry;
@@ -150,9 +151,49 @@ fn binary_complex<C: Cplx>(kind: Bin, a: &Tensor, b: &Tensor) -> Result<Tensor, 
     }
 }
 
+impl Binary {
+    /// The in-place epilogue form of this op (f32 Add, Sub, Mul, Div).
+    fn epilogue(&self) -> Option<Epilogue> {
+        Some(match self.kind {
+            Bin::Add => Epilogue::Add,
+            Bin::Sub => Epilogue::Sub,
+            Bin::Mul => Epilogue::Mul,
+            Bin::Div => Epilogue::Div,
+            _ => return None,
+        })
+    }
+}
+
+/// Writes `a op b` over whichever f32 operand nothing else holds and whose
+/// shape is the result's (the other one equal, a scalar or one value per
+/// channel); `None` when neither qualifies. Same IEEE operations as the
+/// allocating path, so the same bits.
+fn in_place_f32(step: Epilogue, args: &mut [Value]) -> Option<Tensor> {
+    let [Value::Tensor(a), Value::Tensor(b)] = args else {
+        return None;
+    };
+    if a.dtype() != DType::F32 || b.dtype() != DType::F32 {
+        return None;
+    }
+    if a.storage().is_exclusive() && epilogue::apply(a, &[(step, Some(&*b))]) {
+        return Some(a.clone());
+    }
+    let swapped = step.with_chain_at(1)?;
+    if b.storage().is_exclusive() && epilogue::apply(b, &[(swapped, Some(&*a))]) {
+        return Some(b.clone());
+    }
+    None
+}
+
 impl Op for Binary {
     fn name(&self) -> &'static str {
         self.name
+    }
+    fn eval_owned(&self, ctx: &OpContext<'_>, args: &mut Vec<Value>) -> Result<Vec<Value>, String> {
+        if let Some(out) = self.epilogue().and_then(|step| in_place_f32(step, args)) {
+            return one(out);
+        }
+        self.eval(ctx, args)
     }
     fn eval(&self, _: &OpContext<'_>, inputs: &[Value]) -> Result<Vec<Value>, String> {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);

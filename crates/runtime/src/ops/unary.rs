@@ -11,7 +11,7 @@
 //! Expm1, Square, Sign (`x / |x|`), Sin, Cos, Tan, Tanh and Sigmoid,
 //! computed in complex128.
 
-use savedmodel_kernels::vmath::{self, map_f32};
+use savedmodel_kernels::vmath::{self, map_f32, map_f32_inplace};
 use savedmodel_tensor::{bf16, f16, Complex32, Complex64, DType, Tensor};
 
 use crate::attrs::Attrs;
@@ -165,6 +165,65 @@ fn unary_float<T: Arith>(kind: Un, a: &Tensor) -> Result<Tensor, String> {
     arith::map::<T, T>(a, move |x| T::from_f64(f(x.to_f64(), alpha)))
 }
 
+/// Runs `$body` with `$f` bound to the f32 function of `$kind`, for the
+/// ops computed in f32 (see [`unary_f32`]); `None` for the others. Each arm
+/// is its own monomorphised (vectorisable) loop.
+macro_rules! with_f32_fn {
+    ($kind:expr, |$f:ident| $body:expr) => {
+        match $kind {
+            Un::Neg => {
+                let $f = |v: f32| -v;
+                Some($body)
+            }
+            Un::Abs => {
+                let $f = f32::abs;
+                Some($body)
+            }
+            Un::Square => {
+                let $f = |v: f32| v * v;
+                Some($body)
+            }
+            Un::Relu => {
+                let $f = |v: f32| if v > 0.0 { v } else { 0.0 };
+                Some($body)
+            }
+            Un::Relu6 => {
+                let $f = |v: f32| v.clamp(0.0, 6.0);
+                Some($body)
+            }
+            Un::Floor => {
+                let $f = f32::floor;
+                Some($body)
+            }
+            Un::Ceil => {
+                let $f = f32::ceil;
+                Some($body)
+            }
+            Un::Sqrt => {
+                let $f = f32::sqrt;
+                Some($body)
+            }
+            Un::Exp => {
+                let $f = vmath::exp;
+                Some($body)
+            }
+            Un::Sigmoid => {
+                let $f = vmath::sigmoid;
+                Some($body)
+            }
+            Un::Tanh => {
+                let $f = vmath::tanh;
+                Some($body)
+            }
+            Un::Erf => {
+                let $f = vmath::erf;
+                Some($body)
+            }
+            _ => None,
+        }
+    };
+}
+
 /// f32 computed in f32 with vectorised loops: exactly rounded either way
 /// for the simple ops; Exp and Sigmoid within 2 ulp, Tanh within 4, Erf
 /// within 2e-7 absolute (TF's own kernels are polynomial approximations
@@ -175,21 +234,7 @@ fn unary_f32(kind: Un, a: &Tensor) -> Option<Result<Tensor, String>> {
         Ok(x) => x,
         Err(e) => return Some(Err(e.to_string())),
     };
-    let out = match kind {
-        Un::Neg => map_f32(x, |v| -v),
-        Un::Abs => map_f32(x, f32::abs),
-        Un::Square => map_f32(x, |v| v * v),
-        Un::Relu => map_f32(x, |v| if v > 0.0 { v } else { 0.0 }),
-        Un::Relu6 => map_f32(x, |v| v.clamp(0.0, 6.0)),
-        Un::Floor => map_f32(x, f32::floor),
-        Un::Ceil => map_f32(x, f32::ceil),
-        Un::Sqrt => map_f32(x, f32::sqrt),
-        Un::Exp => map_f32(x, vmath::exp),
-        Un::Sigmoid => map_f32(x, vmath::sigmoid),
-        Un::Tanh => map_f32(x, vmath::tanh),
-        Un::Erf => map_f32(x, vmath::erf),
-        _ => return None,
-    };
+    let out = with_f32_fn!(kind, |f| map_f32(x, f))?;
     Some(Tensor::from_vec(a.shape().to_vec(), out).map_err(|e| e.to_string()))
 }
 
@@ -267,6 +312,17 @@ fn unary_complex<C: Cplx>(kind: Un, a: &Tensor) -> Result<Tensor, String> {
 impl Op for Unary {
     fn name(&self) -> &'static str {
         self.name
+    }
+    fn eval_owned(&self, ctx: &OpContext<'_>, args: &mut Vec<Value>) -> Result<Vec<Value>, String> {
+        // An f32 input nothing else holds is overwritten with the result.
+        if let Some(Value::Tensor(t)) = args.first_mut() {
+            if let Some(data) = t.exclusive_slice_mut::<f32>() {
+                if with_f32_fn!(self.kind, |f| map_f32_inplace(data, f)).is_some() {
+                    return one(t.clone());
+                }
+            }
+        }
+        self.eval(ctx, args)
     }
     fn eval(&self, _: &OpContext<'_>, inputs: &[Value]) -> Result<Vec<Value>, String> {
         let a = input(inputs, 0)?;
