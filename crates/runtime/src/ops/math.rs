@@ -437,3 +437,37 @@ pub fn register(r: &mut Registry) {
     r.add("AddN", |_| Ok(Box::new(AddN)));
     r.add("ClipByValue", |_| Ok(Box::new(Clip)));
 }
+
+#[cfg(test)]
+mod in_place_tests {
+    use super::*;
+
+    fn t(shape: &[usize], v: &[f32]) -> Tensor {
+        Tensor::from_vec(shape.to_vec(), v.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn writes_over_an_exclusive_result_shaped_operand_only() {
+        let a = t(&[2, 2], &[1., 2., 3., 4.]);
+        let per_channel = t(&[2], &[10., 100.]);
+        let kept = a.clone();
+        // `a` is shared (kept) and `per_channel` is not result-shaped: no in-place form.
+        let mut args = vec![Value::Tensor(a), Value::Tensor(per_channel.clone())];
+        assert!(in_place_f32(Epilogue::Mul, &mut args).is_none());
+        drop(args);
+        assert_eq!(kept.as_slice::<f32>().unwrap(), &[1., 2., 3., 4.]);
+        let mut args = vec![Value::Tensor(kept), Value::Tensor(per_channel)];
+        let out = in_place_f32(Epilogue::Mul, &mut args).unwrap();
+        assert_eq!(out.as_slice::<f32>().unwrap(), &[10., 200., 30., 400.]);
+        // The exclusive operand second: `Sub` becomes `side - x`.
+        let one = t(&[], &[1.]);
+        let _shared = one.clone();
+        let mut args = vec![Value::Tensor(one), Value::Tensor(t(&[3], &[2., 3., 5.]))];
+        let out = in_place_f32(Epilogue::Sub, &mut args).unwrap();
+        assert_eq!(out.as_slice::<f32>().unwrap(), &[-1., -2., -4.]);
+        // Other dtypes keep the allocating path.
+        let ints = Tensor::from_vec(vec![2], vec![1i32, 2]).unwrap();
+        let mut args = vec![Value::Tensor(ints.clone()), Value::Tensor(ints)];
+        assert!(in_place_f32(Epilogue::Add, &mut args).is_none());
+    }
+}
