@@ -10,6 +10,7 @@
 //! the original op.
 
 use rayon::prelude::*;
+use savedmodel_kernels::vmath;
 use savedmodel_tensor::{DType, Tensor};
 
 use crate::attrs::Attrs;
@@ -36,6 +37,11 @@ pub enum Epilogue {
     Relu6,
     /// `x` if positive, else `alpha * x`.
     LeakyRelu(f32),
+    /// `1 / (1 + e^-x)` (TF `Sigmoid`, computed as the f32 op computes it).
+    Sigmoid,
+    /// `x * sigmoid(x)` (swish / SiLU: a `Mul` of a value and its `Sigmoid`,
+    /// recognised by the planner).
+    Swish,
 }
 
 impl Epilogue {
@@ -95,6 +101,7 @@ pub fn of_node(attrs: &Attrs<'_>) -> Option<Epilogue> {
         "Relu" => Epilogue::Relu,
         "Relu6" => Epilogue::Relu6,
         "LeakyRelu" => Epilogue::LeakyRelu(attrs.float_or("alpha", 0.2).ok()?),
+        "Sigmoid" => Epilogue::Sigmoid,
         _ => return None,
     })
 }
@@ -230,6 +237,8 @@ fn run_step(block: &mut [f32], start: usize, channels: usize, step: Epilogue, si
         Epilogue::Relu => map_side(at, |x, _| if x > 0.0 { x } else { 0.0 }),
         Epilogue::Relu6 => map_side(at, |x, _| x.clamp(0.0, 6.0)),
         Epilogue::LeakyRelu(alpha) => map_side(at, |x, _| if x > 0.0 { x } else { x * alpha }),
+        Epilogue::Sigmoid => map_side(at, |x, _| vmath::sigmoid(x)),
+        Epilogue::Swish => map_side(at, |x, _| x * vmath::sigmoid(x)),
     }
 }
 
@@ -317,5 +326,18 @@ mod tests {
         let mut value = t(&[2], vec![-1.0, 3.0]);
         assert!(apply(&mut value, &[(Epilogue::Relu, None)]));
         assert_eq!(value.as_slice::<f32>().unwrap(), &[0.0, 3.0]);
+    }
+
+    #[test]
+    fn sigmoid_and_swish_match_the_ops_bit_for_bit() {
+        let xs: Vec<f32> = (0..5000).map(|i| (i as f32 - 2500.0) * 0.013).collect();
+        let mut value = t(&[50, 100], xs.clone());
+        assert!(apply(&mut value, &[(Epilogue::Swish, None)]));
+        let swish: Vec<f32> = xs.iter().map(|&x| x * vmath::sigmoid(x)).collect();
+        assert_eq!(value.as_slice::<f32>().unwrap(), swish.as_slice());
+        let mut value = t(&[5000], xs.clone());
+        assert!(apply(&mut value, &[(Epilogue::Sigmoid, None)]));
+        let sigmoid: Vec<f32> = xs.iter().map(|&x| vmath::sigmoid(x)).collect();
+        assert_eq!(value.as_slice::<f32>().unwrap(), sigmoid.as_slice());
     }
 }

@@ -12,6 +12,7 @@ use crate::ir::{Graph, NodeId, Outlet};
 use crate::op::{Op, OpContext};
 use crate::ops::basic::{Const, Feed};
 use crate::ops::fused::{Fused, Step as FusedStep};
+use crate::ops::unary::Swish;
 use crate::value::Value;
 
 /// One scheduled node.
@@ -179,6 +180,7 @@ impl Plan {
             })
             .collect();
         let steps = if options.fuse_epilogues {
+            let steps = fuse_swish(steps, &mut uses, slots);
             fuse_epilogues(steps, &uses, slots)
         } else {
             steps
@@ -283,6 +285,79 @@ impl Plan {
             .map(|&s| take_input(&mut values, &mut remaining, s))
             .collect()
     }
+}
+
+/// For each slot, the index of the step producing it (`usize::MAX` if none).
+fn producers(steps: &[Option<Step>], slots: usize) -> Vec<usize> {
+    let mut producer = vec![usize::MAX; slots];
+    for (i, step) in steps.iter().enumerate() {
+        let Some(step) = step else { continue };
+        for s in step.first_output..step.first_output + step.outputs {
+            if let Some(p) = producer.get_mut(s) {
+                *p = i;
+            }
+        }
+    }
+    producer
+}
+
+/// Rewrites `Mul(x, Sigmoid(x))` (either operand order; both have f32
+/// epilogue forms) whose sigmoid nothing else reads into one unary Swish
+/// step on `x`, which [`fuse_epilogues`] can then put on the op producing
+/// `x` (EfficientNet's activations). `uses` is kept exact.
+fn fuse_swish(steps: Vec<Step>, uses: &mut [u32], slots: usize) -> Vec<Step> {
+    let mut steps: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
+    let producer = producers(&steps, slots);
+    for m in 0..steps.len() {
+        let Some(mul) = &steps[m] else { continue };
+        if mul.epilogue != Some(Epilogue::Mul)
+            || mul.inputs.len() != 2
+            || mul.outputs != 1
+            || mul.feed.is_some()
+        {
+            continue;
+        }
+        let operands = [mul.inputs[0], mul.inputs[1]];
+        for (x, s) in [(operands[0], operands[1]), (operands[1], operands[0])] {
+            let Some(p) = producer.get(s).copied().filter(|&p| p < m) else {
+                continue;
+            };
+            let is_sigmoid_of_x = steps[p].as_ref().is_some_and(|sig| {
+                sig.epilogue == Some(Epilogue::Sigmoid)
+                    && sig.inputs == [x]
+                    && sig.outputs == 1
+                    && sig.first_output == s
+                    && sig.feed.is_none()
+            });
+            if !is_sigmoid_of_x || x == s || uses.get(s) != Some(&1) {
+                continue;
+            }
+            let (Some(sig), Some(mul)) = (steps[p].take(), steps[m].take()) else {
+                break;
+            };
+            if let Some(u) = uses.get_mut(x) {
+                *u = u.saturating_sub(1);
+            }
+            if let Some(u) = uses.get_mut(s) {
+                *u = 0;
+            }
+            let mut fused = sig.fused;
+            fused.push(sig.name);
+            fused.extend(mul.fused);
+            steps[m] = Some(Step {
+                name: mul.name,
+                op: Arc::new(Swish),
+                inputs: vec![x],
+                first_output: mul.first_output,
+                outputs: 1,
+                feed: None,
+                epilogue: Some(Epilogue::Swish),
+                fused,
+            });
+            break;
+        }
+    }
+    steps.into_iter().flatten().collect()
 }
 
 /// Fuses each step with an epilogue form onto the step producing its

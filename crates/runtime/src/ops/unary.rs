@@ -339,6 +339,23 @@ impl Op for Unary {
     }
 }
 
+/// `x * sigmoid(x)` on f32 (swish / SiLU): the planner's replacement for a
+/// `Mul` of a value and its own `Sigmoid`, same arithmetic as the two ops.
+#[derive(Debug)]
+pub struct Swish;
+
+impl Op for Swish {
+    fn name(&self) -> &'static str {
+        "Swish"
+    }
+    fn eval(&self, _: &OpContext<'_>, inputs: &[Value]) -> Result<Vec<Value>, String> {
+        let a = input(inputs, 0)?;
+        let x = a.as_slice::<f32>().map_err(|e| format!("swish: {e}"))?;
+        let out = map_f32(x, |v| v * vmath::sigmoid(v));
+        one(Tensor::from_vec(a.shape().to_vec(), out).map_err(|e| e.to_string())?)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Pred {
     IsNan,
