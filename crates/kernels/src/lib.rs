@@ -24,7 +24,7 @@ pub mod pool;
 pub mod reduce;
 pub mod resize;
 pub mod scatter;
-mod simd;
+pub mod simd;
 pub mod softmax;
 mod strided;
 pub mod util;

@@ -6,6 +6,6 @@
 /// True when the CPU supports AVX2 (the answer is cached by `std`).
 #[cfg(target_arch = "x86_64")]
 #[inline]
-pub(crate) fn has_avx2() -> bool {
+pub fn has_avx2() -> bool {
     std::arch::is_x86_feature_detected!("avx2")
 }

@@ -176,7 +176,7 @@ impl<'a> Chain<'a> {
     /// channel count (the last dimension).
     pub fn run(&self, start: usize, block: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if savedmodel_kernels::simd::has_avx2() {
             // SAFETY: the CPU supports AVX2 (checked just above).
             unsafe { self.run_avx2(start, block) };
             return;

@@ -77,18 +77,6 @@ pub(crate) fn depthwise_conv2d<T: Numeric>(
     Ok(())
 }
 
-/// The portable row function for any [`Numeric`] type.
-pub(crate) fn output_row<T: Numeric>(
-    g: &Conv2dGeometry,
-    multiplier: usize,
-    input: &[T],
-    filter: &[T],
-    index: usize,
-    out_row: &mut [T],
-) {
-    output_row_impl(g, multiplier, input, filter, index, out_row)
-}
-
 /// The f32 row function: the AVX2 build when the CPU has it.
 pub(crate) fn output_row_f32(
     g: &Conv2dGeometry,
@@ -120,10 +108,11 @@ unsafe fn output_row_avx2(
     output_row_impl(g, multiplier, input, filter, index, out_row)
 }
 
-/// Output row `index` (image · out_h + y). Every pixel's accumulator stays
-/// in L1 while all its taps are added, in (ky, kx) order.
+/// Output row `index` (image · out_h + y), the portable row function for
+/// any [`Numeric`] type. Every pixel's accumulator stays in L1 while all its
+/// taps are added, in (ky, kx) order.
 #[inline(always)]
-fn output_row_impl<T: Numeric>(
+pub(crate) fn output_row_impl<T: Numeric>(
     g: &Conv2dGeometry,
     multiplier: usize,
     input: &[T],

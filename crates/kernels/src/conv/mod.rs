@@ -133,7 +133,7 @@ pub fn depthwise_conv2d_nhwc<T: Numeric>(
     filter: &[T],
     out: &mut [T],
 ) -> Result<()> {
-    let row = depthwise::output_row::<T>;
+    let row = depthwise::output_row_impl::<T>;
     depthwise::depthwise_conv2d(geom, channel_multiplier, (input, filter, out), row, None)
 }
 
